@@ -1,0 +1,1 @@
+"""The encoders of the two views and the MEDNA-DFM fusion model."""

@@ -1,0 +1,195 @@
+"""MEDNA-DFM checkpoints on disk: our directory format, DNABERT starting points, and
+the authors' ``Fusion`` state dicts.
+
+A checkpoint directory holds ``config.json`` (fusion config, both encoder configs,
+tokenizer files, provenance, metrics), ``model.safetensors`` and both tokenizers
+(``vocab.txt``, ``tokenizer.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import BertConfig
+
+from ..errors import MednaError
+from ..outputs import atomic_dir, sha256_of
+from ..tokenize import BpeTokenizer, KmerTokenizer
+from .dnabert import load_dnabert
+from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict
+from .medna_dfm import MednaConfig, MednaDFM
+
+FORMAT = "medna-interp-checkpoint"
+KMER_VOCAB, BPE_TOKENIZER, WEIGHTS, CONFIG = "vocab.txt", "tokenizer.json", "model.safetensors", "config.json"
+
+#: The authors' ``Fusion`` prefixes and ours.
+AUTHORS_PREFIXES = {"bertone.bert.": "kmer_encoder.", "berttwo.bert.": "bpe_encoder.", "film_mer.": "film."}
+_IGNORED_AUTHOR_KEYS = re.compile(
+    r"(\.position_ids$|\.token_type_ids$|^bpe_encoder\.pooler\.|^(bertone|berttwo)\.cls\.)")
+
+
+def save_pretrained(model: MednaDFM, directory: str | os.PathLike, *,
+                    provenance: dict | None = None, metrics: dict | None = None,
+                    window_length: int | None = None) -> Path:
+    """Write ``model`` as a checkpoint directory, atomically."""
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    payload: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": 1,
+        "model": model.config.to_dict(),
+        "kmer_encoder": _bert_config_dict(model.kmer_encoder.config),
+        "bpe_encoder": model.bpe_encoder.config.to_dict() if model.has_bpe_view else None,
+        "tokenizers": {
+            "kmer": {"file": KMER_VOCAB, "k": model.kmer_tokenizer.k},
+            "bpe": {"file": BPE_TOKENIZER} if model.has_bpe_view else None,
+        },
+        "window_length": window_length,
+        "provenance": provenance or {},
+        "metrics": metrics or {},
+    }
+    with atomic_dir(directory) as tmp:
+        (tmp / CONFIG).write_text(json.dumps(payload, indent=2) + "\n")
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS))
+        model.kmer_tokenizer.save(tmp / KMER_VOCAB)
+        if model.has_bpe_view:
+            model.bpe_tokenizer.save(tmp / BPE_TOKENIZER)
+    return directory
+
+
+def _bert_config_dict(config: BertConfig) -> dict:
+    values = config.to_dict()
+    for key in ("_attn_implementation", "_attn_implementation_autoset", "transformers_version",
+                "architectures", "output_attentions"):
+        values.pop(key, None)
+    return values
+
+
+def read_checkpoint_config(directory: str | os.PathLike) -> dict:
+    """The checkpoint's ``config.json`` (fails with a user error if absent or not ours)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise MednaError(f"{directory}: checkpoint directory not found")
+    path = directory / CONFIG
+    if not path.exists():
+        raise MednaError(f"{directory}: checkpoint is missing {CONFIG} "
+                         f"(expected {CONFIG}, {WEIGHTS}, {KMER_VOCAB}, {BPE_TOKENIZER})")
+    try:
+        payload = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise MednaError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
+    if payload.get("format") != FORMAT:
+        raise MednaError(f"{path}: not a medna-interp checkpoint (for the authors' Fusion .pt files "
+                         "use 'medna-interp import-checkpoint')")
+    return payload
+
+
+def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "cpu") -> MednaDFM:
+    """Load a checkpoint directory written by :func:`save_pretrained`, in eval mode."""
+    directory = Path(directory)
+    payload = read_checkpoint_config(directory)
+    has_bpe = payload.get("bpe_encoder") is not None
+    needed = [WEIGHTS, KMER_VOCAB] + ([BPE_TOKENIZER] if has_bpe else [])
+    missing = [name for name in needed if not (directory / name).exists()]
+    if missing:
+        raise MednaError(f"{directory}: checkpoint is missing {', '.join(missing)}")
+    try:
+        config = MednaConfig.from_dict(payload["model"])
+        kmer_config = BertConfig.from_dict(payload["kmer_encoder"])
+        bpe_config = DnaBert2Config.from_dict(payload["bpe_encoder"]) if has_bpe else None
+    except (KeyError, TypeError) as error:
+        raise MednaError(f"{directory / CONFIG}: malformed config ({error})") from None
+    kmer_tokenizer = KmerTokenizer.from_file(directory / KMER_VOCAB)
+    bpe_tokenizer = BpeTokenizer.from_file(directory / BPE_TOKENIZER) if has_bpe else None
+    model = MednaDFM.build(config, kmer_config, bpe_config, kmer_tokenizer, bpe_tokenizer)
+    from .dnabert2 import read_weights
+
+    load_state_strict(model, read_weights(directory), str(directory / WEIGHTS))
+    return model.to(device).eval()
+
+
+def from_encoders(kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike | None,
+                  config: MednaConfig | None = None) -> MednaDFM:
+    """A MEDNA-DFM whose encoders start from DNABERT-k and DNABERT-2 directories."""
+    config = config or MednaConfig()
+    kmer_encoder, kmer_tokenizer = load_dnabert(kmer_dir)
+    bpe_encoder = bpe_tokenizer = None
+    if config.fusion != "kmer_only":
+        if bpe_dir is None:
+            raise MednaError(f"fusion {config.fusion!r} needs --bpe-encoder DIR")
+        bpe_encoder = load_dnabert2(bpe_dir)
+        bpe_encoder.pooler = None  # h_bpe is a mean over tokens; the pooler is unused
+        bpe_tokenizer = BpeTokenizer.from_file(Path(bpe_dir) / BPE_TOKENIZER)
+    return MednaDFM(config, kmer_encoder, bpe_encoder, kmer_tokenizer, bpe_tokenizer)
+
+
+def import_fusion(fusion_path: str | os.PathLike, kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike,
+                  output: str | os.PathLike, bpe_pooling: str = "unmasked_mean") -> Path:
+    """Convert the authors' ``Fusion`` state dict (``.pt``) into a checkpoint directory.
+
+    The encoder directories supply configs and tokenizers; every weight comes from the
+    ``.pt`` file. ``bpe_pooling`` defaults to the authors' unmasked mean so that
+    predictions match theirs.
+    """
+    fusion_path = Path(fusion_path)
+    try:
+        state = torch.load(fusion_path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise MednaError(f"{fusion_path}: no such file") from None
+    except Exception as error:
+        raise MednaError(f"{fusion_path}: cannot read state dict ({error.__class__.__name__})") from None
+    for wrapper in ("state_dict", "model", "model_state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
+    if not isinstance(state, dict) or not any(k.startswith(("bertone.", "module.bertone.")) for k in state):
+        raise MednaError(f"{fusion_path}: not a Fusion state dict (no 'bertone.*' keys)")
+    state = {_authors_key(k.removeprefix("module.")): v for k, v in state.items()}
+    state = {k: v for k, v in state.items() if not _IGNORED_AUTHOR_KEYS.search(k)}
+    n_experts = len({k.split(".")[1] for k in state if k.startswith("experts.")})
+    config = MednaConfig(n_experts=n_experts, bpe_pooling=bpe_pooling)
+    if "experts.0.transformer_encoder.layers.0.linear1.weight" in state:
+        config.expert_ff = state["experts.0.transformer_encoder.layers.0.linear1.weight"].shape[0]
+    if "classification.0.weight" in state:
+        config.classifier_hidden = state["classification.0.weight"].shape[0]
+    model = from_encoders(kmer_dir, bpe_dir, config)
+    load_state_strict(model, state, str(fusion_path))
+    provenance = {"imported_from": {"path": str(fusion_path), "sha256": sha256_of(fusion_path)},
+                  "kmer_encoder": str(kmer_dir), "bpe_encoder": str(bpe_dir)}
+    return save_pretrained(model, output, provenance=provenance)
+
+
+def _authors_key(key: str) -> str:
+    for theirs, ours in AUTHORS_PREFIXES.items():
+        if key.startswith(theirs):
+            return ours + key[len(theirs):]
+    return key
+
+
+def describe(directory: str | os.PathLike) -> dict[str, Any]:
+    """Summary of a checkpoint: configs, parameter counts per component, tokenizers, metrics."""
+    payload = read_checkpoint_config(directory)
+    model = from_pretrained(directory)
+    counts = {name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()}
+    return {
+        "checkpoint": str(directory),
+        "model": payload["model"],
+        "width": model.width,
+        "kmer_encoder": {k: payload["kmer_encoder"].get(k) for k in
+                         ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")},
+        "bpe_encoder": None if payload["bpe_encoder"] is None else {
+            k: payload["bpe_encoder"][k] for k in
+            ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")},
+        "tokenizers": {"kmer": f"{model.kmer_tokenizer.k}-mer, {len(model.kmer_tokenizer)} entries",
+                       "bpe": None if not model.has_bpe_view else f"BPE, {len(model.bpe_tokenizer)} entries"},
+        "parameters": {"total": sum(counts.values()), **counts},
+        "window_length": payload.get("window_length"),
+        "metrics": payload.get("metrics", {}),
+        "provenance": payload.get("provenance", {}),
+    }

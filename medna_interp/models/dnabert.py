@@ -1,0 +1,54 @@
+"""DNABERT-k (DNABERT 1): a transformers ``BertModel`` and a k-mer ``vocab.txt``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+from transformers import BertConfig, BertModel
+
+from ..errors import MednaError
+from ..tokenize import KmerTokenizer
+
+
+def build_dnabert(config: BertConfig | dict) -> BertModel:
+    """A randomly initialised DNABERT-k encoder with a pooler."""
+    if isinstance(config, dict):
+        config = BertConfig(**config)
+    return BertModel(config, add_pooling_layer=True)
+
+
+def load_dnabert(directory: str | os.PathLike) -> tuple[BertModel, KmerTokenizer]:
+    """Load a DNABERT-k directory (``config.json``, weights, ``vocab.txt``) from disk only.
+
+    An MLM checkpoint without a pooler gets a freshly initialised one, as
+    transformers does for ``BertModel``.
+    """
+    directory = Path(directory)
+    for name in ("config.json", "vocab.txt"):
+        if not (directory / name).exists():
+            raise MednaError(f"{directory}: not a DNABERT-k directory (no {name})")
+    try:
+        json.loads((directory / "config.json").read_text())
+        model = BertModel.from_pretrained(str(directory), local_files_only=True, add_pooling_layer=True)
+    except (OSError, ValueError, RuntimeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
+        raise MednaError(f"{directory}: cannot load DNABERT-k encoder ({first_line})") from None
+    return model, KmerTokenizer.from_file(directory / "vocab.txt")
+
+
+@contextlib.contextmanager
+def eager_attention(model: BertModel) -> Iterator[None]:
+    """Switch a BertModel to eager attention for the block: sdpa returns no attention maps."""
+    previous = model.config._attn_implementation
+    if previous == "eager":
+        yield
+        return
+    model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(previous)

@@ -1,0 +1,62 @@
+"""Batched inference: probabilities and intermediate representations for many windows."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+import torch
+
+from .io import SequenceSet
+from .models.medna_dfm import MednaDFM
+from .outputs import atomic_file
+
+
+def _autocast(device: torch.device, enabled: bool):
+    if enabled and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def collect(model: MednaDFM, sequences: list[str], fields: tuple[str, ...] = ("probabilities",),
+            batch_size: int = 64, autocast: bool = False) -> dict[str, np.ndarray]:
+    """Run the model in batches and gather named outputs.
+
+    Parameters
+    ----------
+    fields
+        Names of :class:`MednaOutput` attributes (``probabilities``, ``logits``,
+        ``h_kmer``, ``h_mod``, ...).
+
+    Returns
+    -------
+    dict of field name to array of shape (N, ...) in float32
+    """
+    model.eval()
+    chunks: dict[str, list[np.ndarray]] = {name: [] for name in fields}
+    with torch.inference_mode(), _autocast(model.device, autocast):
+        for start in range(0, len(sequences), batch_size):
+            output = model.run(model.tokenize(sequences[start : start + batch_size]))
+            for name in fields:
+                chunks[name].append(getattr(output, name).float().cpu().numpy())
+    return {name: np.concatenate(parts) for name, parts in chunks.items()}
+
+
+def predict_proba(model: MednaDFM, sequences: list[str], batch_size: int = 64,
+                  autocast: bool = False) -> np.ndarray:
+    """P(modified) for each window, shape (N,)."""
+    return collect(model, sequences, ("probabilities",), batch_size, autocast)["probabilities"]
+
+
+def write_predictions(path: str | os.PathLike, data: SequenceSet, probabilities: np.ndarray,
+                      threshold: float = 0.5) -> None:
+    """TSV with id, sequence, p_modified, label_pred (and label when known), written atomically."""
+    with atomic_file(path) as handle:
+        header = ["id", "sequence", "p_modified", "label_pred"] + (["label"] if data.labels is not None else [])
+        handle.write("\t".join(header) + "\n")
+        for i, (ident, sequence, p) in enumerate(zip(data.ids, data.sequences, probabilities)):
+            row = [ident, sequence, f"{p:.6f}", str(int(p > threshold))]
+            if data.labels is not None:
+                row.append(str(int(data.labels[i])))
+            handle.write("\t".join(row) + "\n")

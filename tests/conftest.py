@@ -1,0 +1,54 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from builders import random_sequences, write_dnabert2_dir, write_dnabert_dir  # noqa: E402
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "idna_ms"
+DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / "model" / "demo"
+
+
+@pytest.fixture(scope="session")
+def device() -> torch.device:
+    """CPU unless MEDNA_TEST_DEVICE names another (e.g. cuda on a GPU machine)."""
+    return torch.device(os.environ.get("MEDNA_TEST_DEVICE", "cpu"))
+
+
+@pytest.fixture(scope="session")
+def kmer_dir(tmp_path_factory) -> Path:
+    return write_dnabert_dir(tmp_path_factory.mktemp("dnabert6"))
+
+
+@pytest.fixture(scope="session")
+def bpe_dir(tmp_path_factory) -> Path:
+    return write_dnabert2_dir(tmp_path_factory.mktemp("dnabert2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, kmer_dir, bpe_dir) -> Path:
+    from medna_interp.models.checkpoint import from_encoders, save_pretrained
+    from medna_interp.models.medna_dfm import MednaConfig
+
+    torch.manual_seed(1)
+    model = from_encoders(kmer_dir, bpe_dir, MednaConfig(expert_ff=32))
+    return save_pretrained(model, tmp_path_factory.mktemp("ckpt") / "tiny", window_length=41)
+
+
+@pytest.fixture
+def sequences() -> list[str]:
+    return random_sequences(12, seed=3)
+
+
+@pytest.fixture
+def labelled_tsv(tmp_path) -> Path:
+    rows = ["index\tlabel\ttext"] + [f"{i}\t{i % 2}\t{s}" for i, s in enumerate(random_sequences(20, seed=5))]
+    path = tmp_path / "data.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    return path

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from builders import random_sequences
+from medna_interp.errors import MednaError
+from medna_interp.io import read_sequences
+
+
+def test_reads_idna_ms_tsv_and_uppercases(tmp_path):
+    seqs = random_sequences(4)
+    path = tmp_path / "d.tsv"
+    path.write_text("index\tlabel\ttext\n" + "".join(f"{i}\t{i % 2}\t{s.lower()}\n" for i, s in enumerate(seqs)))
+    data = read_sequences(path)
+    assert data.sequences == seqs
+    assert data.labels.tolist() == [0, 1, 0, 1]
+    assert data.ids == ["0", "1", "2", "3"]
+
+
+def test_reads_unlabelled_tsv(tmp_path):
+    path = tmp_path / "d.tsv"
+    path.write_text("index\ttext\n" + "".join(f"{i}\t{s}\n" for i, s in enumerate(random_sequences(3))))
+    data = read_sequences(path)
+    assert data.labels is None
+    with pytest.raises(MednaError, match="no labels"):
+        data.require_labels()
+
+
+def test_reads_fasta_with_labels_in_headers(tmp_path):
+    seqs = random_sequences(2)
+    path = tmp_path / "d.fa"
+    path.write_text(f">a label=1\n{seqs[0][:20]}\n{seqs[0][20:]}\n>b label=0\n{seqs[1]}\n")
+    data = read_sequences(path)
+    assert data.ids == ["a", "b"] and data.sequences == seqs and data.labels.tolist() == [1, 0]
+
+
+def test_reads_one_fasta_per_class(tmp_path):
+    pos, neg = tmp_path / "pos.fa", tmp_path / "neg.fa"
+    seqs = random_sequences(5)
+    pos.write_text("".join(f">p{i}\n{s}\n" for i, s in enumerate(seqs[:2])))
+    neg.write_text("".join(f">n{i}\n{s}\n" for i, s in enumerate(seqs[2:])))
+    data = read_sequences(pos, negatives=neg)
+    assert data.labels.tolist() == [1, 1, 0, 0, 0]
+    assert data.sequences == seqs
+
+
+def test_reads_plain_lines_and_any_length(tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text("ACGTACGT\n\nacgtacgt\n")
+    data = read_sequences(path, length=None)
+    assert data.sequences == ["ACGTACGT"] * 2 and data.labels is None
+
+
+@pytest.mark.parametrize("body, message", [
+    ("index\tlabel\ttext\n0\t1\t" + "A" * 41 + "\n1\t0\t" + "A" * 20 + "X" + "A" * 20 + "\n",
+     r"d\.tsv:3: invalid base 'X'"),
+    ("index\tlabel\ttext\n0\t1\t" + "A" * 40 + "\n", r"d\.tsv:2: sequence has length 40, expected 41"),
+    ("", r"d\.tsv: no sequences found"),
+    ("index\tlabel\tseqq\n0\t1\t" + "A" * 41 + "\n", r"d\.tsv:1: missing column 'text'"),
+    ("index\tlabel\ttext\n0\t2\t" + "A" * 41 + "\n", r"d\.tsv:2: label must be 0 or 1, got '2'"),
+    ("index\tlabel\ttext\n0\t1\n", r"d\.tsv:2: expected 3 columns"),
+])
+def test_bad_input_names_file_and_line(tmp_path, body, message):
+    path = tmp_path / "d.tsv"
+    path.write_text(body)
+    with pytest.raises(MednaError, match=message):
+        read_sequences(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(MednaError, match="no such file"):
+        read_sequences(tmp_path / "absent.tsv")
+
+
+def test_subset_keeps_labels_aligned(labelled_tsv):
+    data = read_sequences(labelled_tsv)
+    part = data.subset(np.array([3, 0]))
+    assert part.ids == ["3", "0"] and part.labels.tolist() == [1, 0]
