@@ -62,6 +62,107 @@ def cmd_import_checkpoint(args) -> None:
     print(f"wrote checkpoint {out}")
 
 
+def cmd_train(args) -> None:
+    from .models.medna_dfm import MednaConfig
+    from .models.sizes import SIZES
+    from .train import TrainConfig, train
+
+    if args.kmer_encoder is None and args.bpe_encoder is not None:
+        raise MednaError("--bpe-encoder needs --kmer-encoder as well")
+    expert_ff = args.expert_ff or (256 if args.kmer_encoder else SIZES.get(args.size, SIZES["tiny"])["expert_ff"])
+    model_config = MednaConfig(fusion=args.fusion, n_experts=args.experts, expert_ff=expert_ff)
+    config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
+                         batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
+                         patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed)
+    path, result = train(args.train, args.output, valid_path=args.valid, size=args.size,
+                         kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
+                         model_config=model_config, config=config, length=args.length or None,
+                         device=args.device, progress=not args.quiet)
+    v = result.validation
+    print(f"wrote checkpoint {path} (best epoch {result.best_epoch}: valid AUPRC {v['auprc']:.4f}, "
+          f"AUC {v['auc']:.4f}, ACC {v['acc']:.4f})")
+
+
+def cmd_evaluate(args) -> None:
+    from .evaluate import COLUMNS, evaluate
+
+    rows = evaluate(args.checkpoints, args.tests, args.output, args.batch_size, args.device, args.length or None)
+    print("\t".join(COLUMNS))
+    for row in rows:
+        print("\t".join(f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS))
+    print(f"wrote {args.output}/metrics.tsv")
+
+
+def cmd_synth(args) -> None:
+    from .synth import Grammar, write_synthetic
+
+    grammar = Grammar.from_file(args.grammar) if args.grammar else Grammar()
+    out = write_synthetic(args.output, grammar, args.n_train, args.n_test, args.seed)
+    print(f"wrote {out}/train.tsv, test.tsv, sites.tsv, grammar.json")
+
+
+def _common_step(args):
+    from .steps import Common
+
+    return Common(device=args.device, batch_size=args.batch_size, seed=args.seed,
+                  length=args.length or None, negatives=args.negatives)
+
+
+def _views(view: str) -> tuple[str, ...]:
+    return ("kmer", "bpe") if view == "both" else (view,)
+
+
+def _heads(text: str):
+    if text == "all":
+        return None
+    try:
+        return [int(h) for h in text.split(",")]
+    except ValueError:
+        raise MednaError(f"--heads must be 'all' or comma-separated head indices, got {text!r}") from None
+
+
+def cmd_cad(args) -> None:
+    from .steps import run_cad
+
+    result, selection = run_cad(
+        args.checkpoint, args.data, args.output, views=_views(args.view), layer=args.layer,
+        heads=_heads(args.heads), min_samples=args.min_samples, per_sequence_mean=args.per_sequence_mean,
+        confidence=args.confidence, max_per_class=args.max_per_class, kmer_encoder=args.kmer_encoder,
+        bpe_encoder=args.bpe_encoder, common=_common_step(args))
+    counts = selection.counts
+    print(f"selected {counts['positives']} positives and {counts['negatives']} negatives "
+          f"(confidence > {args.confidence})")
+    for view, table in result.tokens.items():
+        top = ", ".join(f"{t} ({d:.2f})" for t, d in zip(table.token[:5], table.cad[:5]))
+        print(f"{view}: {len(table)} tokens; top CAd: {top}")
+    print(f"wrote {args.output}")
+
+
+def cmd_cwga(args) -> None:
+    from .steps import run_cwga
+
+    result, selection = run_cwga(
+        args.checkpoint, args.data, args.output, views=_views(args.view), top_dims=args.top_dims,
+        dim_score=args.dim_score, n_samples=args.n_samples, confidence=args.confidence,
+        baseline=args.baseline, steps=args.steps, internal_batch_size=args.internal_batch_size,
+        per_dim=args.per_dim, progress=not args.quiet, common=_common_step(args))
+    counts = selection.counts
+    print(f"attributed {counts['positives']} positives and {counts['negatives']} negatives "
+          f"over the top {args.top_dims} h_mod dimensions")
+    for view, table in result.tokens.items():
+        delta = abs(result.attributions[view].delta).mean()
+        top = ", ".join(f"{t} ({c:.2f})" for t, c in zip(table.token[:5], table.scaled_contribution[:5]))
+        print(f"{view}: top tokens {top}; mean |convergence delta| {delta:.2e}")
+    print(f"wrote {args.output}")
+
+
+def _selection_options(parser: argparse.ArgumentParser, max_default: int | None = None) -> None:
+    parser.add_argument("--confidence", type=float, default=0.9,
+                        help="keep correctly classified windows above this probability (default: 0.9)")
+    parser.add_argument("--max-per-class", type=int, default=max_default,
+                        help="most confident windows kept per class (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="medna-interp",
@@ -90,6 +191,80 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bpe-pooling", default="unmasked_mean", choices=("unmasked_mean", "masked_mean"),
                    help="unmasked_mean reproduces the authors' predictions (default)")
     p.set_defaults(handler=cmd_import_checkpoint)
+
+    p = commands.add_parser("train", help="train MEDNA-DFM on a labelled TSV")
+    p.add_argument("train", metavar="TRAIN", help="labelled training data (iDNA-MS TSV)")
+    p.add_argument("-o", "--output", required=True, metavar="CKPT", help="checkpoint directory to write")
+    p.add_argument("--valid", metavar="FILE", help="validation data (default: a stratified split of TRAIN)")
+    p.add_argument("--valid-fraction", type=float, default=0.1, help="held-out fraction when no --valid (0.1)")
+    p.add_argument("--size", default="tiny", choices=("tiny", "small", "base"),
+                   help="random-init size when no encoders are given; base = the paper's (default: tiny)")
+    p.add_argument("--kmer-encoder", metavar="DIR", help="start from a DNABERT-k directory")
+    p.add_argument("--bpe-encoder", metavar="DIR", help="start from a DNABERT-2 directory")
+    p.add_argument("--fusion", default="film", choices=("film", "concat", "kmer_only", "reverse_film"))
+    p.add_argument("--experts", type=int, default=4, choices=(0, 1, 2, 4, 8), help="MoE experts (default: 4)")
+    p.add_argument("--expert-ff", type=int, help="expert feed-forward width (default: by size; 256 for DNABERT)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--patience", type=int, default=4, help="epochs without a better valid AUPRC before stopping")
+    p.add_argument("--lr", type=float, help="AdamW learning rate (default: 1e-5 from DNABERT, else by size)")
+    p.add_argument("--weight-decay", type=float, default=0.003)
+    p.add_argument("--flood", type=float, default=0.06, help="flooding level b; 0 disables (default: 0.06)")
+    p.add_argument("--fgm-epsilon", type=float, default=1.0, help="FGM epsilon; 0 disables (default: 1.0)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    _common(p)
+    p.set_defaults(handler=cmd_train)
+
+    p = commands.add_parser("evaluate", help="ACC/Sn/Sp/MCC/AUC/AUPRC of checkpoints on test sets")
+    p.add_argument("checkpoints", metavar="CKPT", nargs="+")
+    p.add_argument("--test", dest="tests", metavar="TEST", nargs="+", required=True, help="labelled test file(s)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    _common(p)
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = commands.add_parser("cad", help="contrastive attention Cohen's d per token (and per position)")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
+    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
+    p.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
+    p.add_argument("--layer", type=int, default=-1, help="encoder layer (default: -1, the last)")
+    p.add_argument("--heads", default="all", help="'all' or comma-separated head indices")
+    p.add_argument("--min-samples", type=int, default=3, help="minimum occurrences per class (default: 3)")
+    p.add_argument("--per-sequence-mean", action="store_true",
+                   help="one value per window and token (mean of its occurrences) instead of every occurrence")
+    _selection_options(p)
+    p.add_argument("--kmer-encoder", metavar="DIR", help="read k-mer attention from this stand-alone DNABERT-k")
+    p.add_argument("--bpe-encoder", metavar="DIR", help="read BPE attention from this stand-alone DNABERT-2")
+    _common(p)
+    p.set_defaults(handler=cmd_cad)
+
+    p = commands.add_parser("cwga", help="contrastive weighted gradient attribution (Integrated Gradients)")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
+    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
+    p.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
+    p.add_argument("--top-dims", type=int, default=40, help="h_mod dimensions aggregated (default: 40)")
+    p.add_argument("--dim-score", default="activation", choices=("activation", "impact"),
+                   help="rank dimensions by h_mod (default) or by h_mod - h_kmer (the authors' scripts)")
+    p.add_argument("--n-samples", type=int, default=100, help="most confident windows per class (default: 100)")
+    p.add_argument("--confidence", type=float, default=0.9, help="selection threshold (default: 0.9)")
+    p.add_argument("--baseline", choices=("pad", "mask", "zero"),
+                   help="IG baseline for sequence tokens (default: pad ids for BPE, zero vectors for k-mers)")
+    p.add_argument("--steps", type=int, default=50, help="IG steps (default: 50)")
+    p.add_argument("--internal-batch-size", type=int, default=128,
+                   help="interpolated inputs per forward pass; lower it to save memory (default: 128)")
+    p.add_argument("--per-dim", action="store_true",
+                   help="one IG pass per dimension (K times slower, same result; for verification)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(p)
+    p.set_defaults(handler=cmd_cwga)
+
+    p = commands.add_parser("synth", help="synthetic windows with a planted motif grammar")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--grammar", metavar="FILE", help="YAML/JSON grammar (default: GAGG core AND A-tract)")
+    p.add_argument("--n-train", type=int, default=4000)
+    p.add_argument("--n-test", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=cmd_synth)
     return parser
 
 

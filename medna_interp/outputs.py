@@ -108,3 +108,43 @@ def provenance(config: dict[str, Any], inputs: dict[str, str | os.PathLike], see
         "seed": seed,
         "inputs": {name: {"path": str(p), "sha256": sha256_of(p)} for name, p in inputs.items()},
     }
+
+
+@contextlib.contextmanager
+def staged(run_dir: str | os.PathLike) -> Iterator[Path]:
+    """A scratch directory whose contents move into ``run_dir`` together on success.
+
+    On failure nothing reaches ``run_dir``, and a ``run_dir`` this call created is removed.
+    """
+    run_dir = Path(run_dir)
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".stage.", dir=run_dir))
+    try:
+        yield stage
+        for item in sorted(stage.iterdir()):
+            target = run_dir / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+PROVENANCE = "provenance.json"
+
+
+def read_provenance(run_dir: str | os.PathLike) -> dict[str, Any]:
+    path = Path(run_dir) / PROVENANCE
+    return json.loads(path.read_text()) if path.exists() else {"steps": {}}
+
+
+def record_step(run_dir: str | os.PathLike, step: str, record: dict[str, Any]) -> None:
+    """Add or replace one step's provenance in ``run_dir/provenance.json``."""
+    payload = read_provenance(run_dir)
+    payload.setdefault("steps", {})[step] = record
+    write_json(Path(run_dir) / PROVENANCE, payload)

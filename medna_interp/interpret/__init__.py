@@ -1,0 +1,1 @@
+"""Contrastive interpretation of a trained model: selection, CAD, CWGA, statistics."""

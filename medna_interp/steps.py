@@ -1,0 +1,117 @@
+"""The steps of a run directory: each loads its inputs, checks them, computes, then
+writes its outputs together (staged) and records its provenance.
+
+A run directory accumulates ``selection.tsv``, ``cad_*``, ``cwga_*``, motif and report
+files, and one ``provenance.json`` with a record per step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .device import resolve_device, seed_everything
+from .io import read_sequences
+from .models.checkpoint import from_pretrained
+from .outputs import provenance, record_step, staged
+
+
+@dataclass
+class Common:
+    """Options every step shares."""
+
+    device: str = "auto"
+    batch_size: int = 64
+    seed: int = 0
+    length: int | None = 41
+    negatives: str | None = None
+
+
+def _load(checkpoint, data_path, common: Common):
+    seed_everything(common.seed)
+    data = read_sequences(data_path, negatives=common.negatives, length=common.length)
+    data.require_labels()
+    model = from_pretrained(checkpoint, resolve_device(common.device))
+    return model, data
+
+
+def _inputs(checkpoint, data_path, common: Common) -> dict:
+    inputs = {"checkpoint": checkpoint, "data": data_path}
+    if common.negatives:
+        inputs["negatives"] = common.negatives
+    return inputs
+
+
+def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
+            views=("kmer", "bpe"), layer: int = -1, heads=None, min_samples: int = 3,
+            per_sequence_mean: bool = False, confidence: float = 0.9, max_per_class: int | None = None,
+            kmer_encoder: str | None = None, bpe_encoder: str | None = None,
+            common: Common = Common()):
+    """Selection then CAD; writes ``selection.tsv``, ``cad_{view}.tsv`` and positional profiles."""
+    from .interpret.cad import cad, write_cad
+    from .interpret.selection import select_confident
+
+    model, data = _load(checkpoint, data_path, common)
+    if "bpe" in views and not model.has_bpe_view:
+        from .errors import MednaError
+
+        raise MednaError(f"{checkpoint}: the checkpoint has no BPE view (fusion {model.config.fusion!r}); "
+                         "use --view kmer")
+    standalone = {}
+    if kmer_encoder:
+        from .models.dnabert import load_dnabert
+
+        encoder, tokenizer = load_dnabert(kmer_encoder)
+        standalone["kmer"] = (encoder.to(model.device), tokenizer)
+    if bpe_encoder:
+        from .models.dnabert2 import load_dnabert2
+        from .tokenize import BpeTokenizer
+
+        standalone["bpe"] = (load_dnabert2(bpe_encoder).to(model.device),
+                             BpeTokenizer.from_file(Path(bpe_encoder) / "tokenizer.json"))
+    selection = select_confident(model, data, confidence, max_per_class, batch_size=common.batch_size)
+    result = cad(model, selection.data.sequences, selection.labels, views=views, layer=layer, heads=heads,
+                 min_samples=min_samples, per_sequence_mean=per_sequence_mean,
+                 batch_size=common.batch_size, standalone=standalone)
+    options = {**result.options, "confidence": confidence, "max_per_class": max_per_class,
+               "kmer_encoder": kmer_encoder, "bpe_encoder": bpe_encoder}
+    with staged(run_dir) as stage:
+        selection.write(stage / "selection.tsv")
+        write_cad(result, stage)
+    record = provenance(options, _inputs(checkpoint, data_path, common), common.seed)
+    record["selection"] = selection.counts
+    record_step(run_dir, "cad", record)
+    return result, selection
+
+
+def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
+             views=("kmer", "bpe"), top_dims: int = 40, dim_score: str = "activation", n_samples: int = 100,
+             confidence: float = 0.9, baseline: str | None = None, steps: int = 50,
+             internal_batch_size: int = 128, per_dim: bool = False, progress: bool = True,
+             common: Common = Common()):
+    """Selection (top ``n_samples`` per class) then CWGA; writes ``cwga_selection.tsv``,
+    ``dims.tsv``, ``cwga_{view}.tsv`` and ``attributions.npz``."""
+    from .errors import MednaError
+    from .interpret.cwga import cwga, write_cwga
+    from .interpret.selection import select_confident
+
+    model, data = _load(checkpoint, data_path, common)
+    if top_dims > model.width:
+        raise MednaError(f"--top-dims {top_dims} is larger than the model width d = {model.width}")
+    selection = select_confident(model, data, confidence, n_samples, min_per_class=2,
+                                 batch_size=common.batch_size)
+    result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
+                  dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
+                  per_dim=per_dim, batch_size=common.batch_size, progress=progress)
+    with staged(run_dir) as stage:
+        selection.write(stage / "cwga_selection.tsv")
+        write_cwga(result, stage, selection.data.ids, selection.labels)
+    options = {**result.options, "n_samples": n_samples, "confidence": confidence}
+    record = provenance(options, _inputs(checkpoint, data_path, common), common.seed)
+    record["selection"] = selection.counts
+    record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),
+                                          "mean_abs_total": float(abs(a.total).mean())}
+                                   for view, a in result.attributions.items()}
+    record_step(run_dir, "cwga", record)
+    return result, selection

@@ -1,0 +1,84 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from builders import random_sequences
+from medna_interp.cli import main
+from medna_interp.interpret.cad import cls_attention, positional_profile, token_statistics
+from medna_interp.models.checkpoint import from_pretrained, save_pretrained
+from medna_interp.models.medna_dfm import MednaConfig
+from medna_interp.models.sizes import new_model
+
+
+def test_every_occurrence_of_a_repeated_token_counts():
+    tokens = [["AAA", "CCC", "AAA"], ["AAA", "GGG", "CCC"], ["AAA", "CCC"], ["CCC", "AAA", "AAA"]]
+    scores = [np.array([1.0, 0.5, 3.0]), np.array([2.0, 0.1, 0.2]), np.array([0.5, 0.3]), np.array([0.4, 0.6, 0.8])]
+    labels = np.array([1, 1, 0, 0])
+    table = token_statistics(tokens, scores, labels, min_samples=1).set_index("token")
+    assert table.loc["AAA", "n_pos"] == 3 and table.loc["AAA", "n_neg"] == 3
+    assert table.loc["AAA", "mean_pos"] == pytest.approx(2.0)  # 1, 3 and 2: the last-only bug would give 2.5
+    per_window = token_statistics(tokens, scores, labels, min_samples=1, per_sequence_mean=True).set_index("token")
+    assert per_window.loc["AAA", "n_pos"] == 2 and per_window.loc["AAA", "mean_pos"] == pytest.approx(2.0)
+    strict = token_statistics(tokens, scores, labels, min_samples=2)
+    assert "GGG" not in strict.token.tolist()  # one positive occurrence, no negative
+    assert list(strict.cad) == sorted(strict.cad, reverse=True)
+
+
+def test_positional_profile_averages_overlapping_tokens():
+    spans = [np.array([[0, 3], [1, 4], [2, 5]])]
+    profile = positional_profile(spans, [np.array([3.0, 6.0, 9.0])], np.array([1]), 6)
+    assert profile.per_base[0].tolist() == pytest.approx([3.0, 4.5, 6.0, 7.5, 9.0, 0.0])
+
+
+def test_kmer_view_tokens_are_real_6mers(tiny_checkpoint):
+    model = from_pretrained(tiny_checkpoint)
+    attention = cls_attention(model, random_sequences(5), "kmer", batch_size=2)
+    for row in attention.tokens:
+        assert len(row) == 36 and all(len(t) == 6 and set(t) <= set("ACGT") for t in row)
+    assert all(len(s) == 36 for s in attention.scores)
+    assert all(np.all(s > 0) for s in attention.scores)
+
+
+def test_batched_equals_one_at_a_time(tiny_checkpoint):
+    model = from_pretrained(tiny_checkpoint)
+    seqs = random_sequences(6, seed=4)
+    for view in ("kmer", "bpe"):
+        batched = cls_attention(model, seqs, view, batch_size=6)
+        single = cls_attention(model, seqs, view, batch_size=1)
+        for a, b in zip(batched.scores, single.scores):
+            assert np.allclose(a, b, atol=1e-5)
+
+
+def test_cad_cli_writes_run_dir(tiny_checkpoint, labelled_tsv, tmp_path, capsys):
+    run = tmp_path / "run"
+    code = main(["cad", str(tiny_checkpoint), str(labelled_tsv), "-o", str(run), "--confidence", "0",
+                 "--min-samples", "1", "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    for name in ("selection.tsv", "cad_kmer.tsv", "cad_bpe.tsv", "cad_positional_kmer.tsv",
+                 "cad_positional.npz", "provenance.json"):
+        assert (run / name).exists(), name
+    table = pd.read_csv(run / "cad_kmer.tsv", sep="\t")
+    assert list(table.columns[:4]) == ["token", "cad", "p_value", "q_value"]
+    assert not table[["cad", "p_value", "q_value"]].isna().any().any()
+    profile = np.load(run / "cad_positional.npz")
+    assert profile["kmer_per_base"].shape[1] == 41
+
+
+def test_cad_bad_inputs_exit_2_and_write_nothing(tiny_checkpoint, tmp_path, capsys):
+    unlabelled = tmp_path / "u.txt"
+    unlabelled.write_text("\n".join(random_sequences(4)) + "\n")
+    run = tmp_path / "run"
+    assert main(["cad", str(tiny_checkpoint), str(unlabelled), "-o", str(run)]) == 2
+    assert "no labels" in capsys.readouterr().err and not run.exists()
+
+    labelled = tmp_path / "l.tsv"
+    labelled.write_text("index\tlabel\ttext\n" + "".join(f"{i}\t{i % 2}\t{s}\n" for i, s in
+                                                          enumerate(random_sequences(10))))
+    assert main(["cad", str(tiny_checkpoint), str(labelled), "-o", str(run), "--confidence", "0.9999"]) == 2
+    assert "confidence > 0.9999" in capsys.readouterr().err and not run.exists()
+
+    torch.manual_seed(0)
+    kmer_only = save_pretrained(new_model("tiny", None, config=MednaConfig(fusion="kmer_only")), tmp_path / "ko")
+    assert main(["cad", str(kmer_only), str(labelled), "-o", str(run), "--view", "bpe"]) == 2
+    assert "no BPE view" in capsys.readouterr().err and not run.exists()

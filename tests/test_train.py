@@ -1,0 +1,99 @@
+import shutil
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from medna_interp.cli import main
+from medna_interp.models.checkpoint import from_pretrained, read_checkpoint_config
+from medna_interp.synth import write_synthetic
+from medna_interp.train import FGM, flooding_loss
+
+
+def test_flooding_equals_ce_above_level_and_reflects_below():
+    high = torch.tensor(0.5, requires_grad=True)
+    assert flooding_loss(high, 0.1).item() == pytest.approx(0.5)
+    flooding_loss(high, 0.1).backward()
+    assert high.grad.item() == pytest.approx(1.0)
+    low = torch.tensor(0.02, requires_grad=True)
+    assert flooding_loss(low, 0.1).item() == pytest.approx(0.18)  # 2b - L
+    flooding_loss(low, 0.1).backward()
+    assert low.grad.item() == pytest.approx(-1.0)  # gradient ascent below the flood level
+
+
+def test_fgm_restores_weights_exactly_and_changes_the_gradient():
+    torch.manual_seed(0)
+    embedding = torch.nn.Embedding(10, 4)
+    head = torch.nn.Linear(4, 2)
+    ids, target = torch.tensor([[1, 2, 3], [4, 5, 6]]), torch.tensor([0, 1])
+
+    def loss():
+        return F.cross_entropy(head(embedding(ids).mean(1)), target)
+
+    original = embedding.weight.detach().clone()
+    loss().backward()
+    clean_grad = embedding.weight.grad.clone()
+    fgm = FGM([embedding.weight], epsilon=1.0)
+    fgm.attack()
+    delta = embedding.weight.detach() - original
+    assert delta.norm().item() == pytest.approx(1.0, rel=1e-5)  # r = eps * g / ||g||
+    loss().backward()
+    fgm.restore()
+    assert torch.equal(embedding.weight.detach(), original)
+    assert not torch.allclose(embedding.weight.grad, 2 * clean_grad)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    return write_synthetic(tmp_path_factory.mktemp("synth") / "data", n_train=300, n_test=100, seed=1)
+
+
+def test_synthetic_truth_is_planted(synthetic):
+    from medna_interp.io import read_sequences
+
+    data = read_sequences(synthetic / "train.tsv")
+    for sequence, label in zip(data.sequences, data.labels):
+        core = sequence[19:23] == "GAGG"
+        tract = "AAAAA" in sequence[5:16]
+        assert sequence[20] == "A"
+        assert (core and tract) == bool(label)
+    assert sum(1 for s, y in zip(data.sequences, data.labels) if y == 0 and s[19:23] == "GAGG") > 10  # decoys
+
+
+def test_training_smoke_one_epoch_writes_checkpoint(synthetic, tmp_path, capsys):
+    out = tmp_path / "ckpt"
+    code = main(["train", str(synthetic / "train.tsv"), "-o", str(out), "--size", "tiny", "--epochs", "1",
+                 "--device", "cpu", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    payload = read_checkpoint_config(out)
+    assert payload["provenance"]["training"]["best_epoch"] == 1
+    assert payload["provenance"]["inputs"]["train"]["sha256"]
+    assert 0.0 <= payload["metrics"]["validation"]["auprc"] <= 1.0
+    assert payload["provenance"]["training"]["n_valid"] == 30
+    model = from_pretrained(out)
+    assert model.run(model.tokenize(["A" * 41])).logits.shape == (1, 2)
+
+
+def test_evaluate_writes_table_and_cross_matrix(synthetic, tiny_checkpoint, tmp_path, capsys):
+    other = tmp_path / "other.tsv"
+    shutil.copy(synthetic / "test.tsv", other)
+    out = tmp_path / "eval"
+    code = main(["evaluate", str(tiny_checkpoint), "--test", str(synthetic / "test.tsv"), str(other),
+                 "-o", str(out), "--device", "cpu"])
+    assert code == 0
+    rows = (out / "metrics.tsv").read_text().splitlines()
+    assert rows[0].split("\t")[:4] == ["checkpoint", "dataset", "n", "n_pos"] and len(rows) == 3
+    assert (out / "roc.tsv").exists() and (out / "matrix_auc.tsv").exists()
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("index\tlabel\ttext\n0\t1\t" + "ACGT" * 10 + "A\n1\t0\t" + "ACGT" * 10 + "Z\n", "train.tsv:3: invalid base 'Z'"),
+    ("index\tlabel\ttext\n" + "".join(f"{i}\t1\t{'ACGT' * 10}A\n" for i in range(20)), "only class 1"),
+])
+def test_training_on_bad_data_fails_at_once_without_checkpoint(tmp_path, capsys, body, expected):
+    path = tmp_path / "train.tsv"
+    path.write_text(body)
+    out = tmp_path / "ckpt"
+    code = main(["train", str(path), "-o", str(out), "--quiet"])
+    assert code == 2 and expected in capsys.readouterr().err
+    assert not out.exists()
