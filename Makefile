@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test clean
+MEME_STAMP := $(VENV)/opt/meme-5.4.1/bin/tomtom
+
+.PHONY: venv meme demo test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +18,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: venv
+# STREME and TOMTOM are built from source on this machine (MEME's licence forbids
+# shipping them); about a minute, once.
+$(MEME_STAMP): | $(STAMP)
+	$(VENV)/bin/medna-interp install-meme
+
+meme: $(MEME_STAMP)
+
+demo: venv meme
 	$(VENV)/bin/medna-interp demo -o demo_run
 
-test: venv
+test: venv meme
 	$(PY) -m pytest -q -ra tests
 
 clean:

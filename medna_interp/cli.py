@@ -156,11 +156,65 @@ def cmd_cwga(args) -> None:
     print(f"wrote {args.output}")
 
 
+def cmd_install_meme(args) -> None:
+    from .motifs.meme import install_meme
+
+    install_meme(args.prefix, source=args.source, jobs=args.jobs, force=args.force)
+
+
+def _export_options(args):
+    from .motifs.export import ExportOptions
+
+    return ExportOptions(mode=args.mode, top_tokens=args.top_tokens, window=args.window,
+                         per_sequence=args.seqlets_per_sequence, min_score=args.min_score, seed=args.seed)
+
+
+def cmd_export(args) -> None:
+    from .motifs.export import export
+
+    out = args.output or f"{args.run_dir}/export/{args.source}_{args.view}_{args.mode}"
+    result = export(args.run_dir, args.source, args.view, out, _export_options(args))
+    print(f"wrote {result.primary} ({result.n_primary}) and {result.control} ({result.n_control})")
+
+
+def cmd_motifs(args) -> None:
+    from .motifs.discover import DatabaseChoice
+    from .motifs.streme import StremeOptions
+    from .motifs.tomtom import TomtomOptions
+    from .steps import run_motifs
+
+    streme = StremeOptions(nmotifs=args.nmotifs, minw=args.minw, maxw=args.maxw, objfun=args.objfun,
+                           order=args.order, strands=args.strands, seed=args.seed)
+    tomtom = TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh)
+    database = DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db)
+    result = run_motifs(args.run_dir, export_options=_export_options(args), streme=streme, tomtom=tomtom,
+                        database=database, meme_bin=args.meme_bin, raw_baseline=not args.no_raw,
+                        seed=args.seed, length=args.length or None)
+    table = result.table
+    for row in table.itertuples():
+        if not row.motif:
+            print(f"{row.source}: {row.note}")
+            continue
+        match = f"{row.best_match_name} ({row.best_match_id}, p={row.best_match_p:.2g})" if row.best_match_id else "no match"
+        print(f"{row.source}: {row.consensus} E={row.evalue:.2g}  best match {match}")
+    print(f"wrote {args.run_dir}/motifs/motifs.tsv")
+
+
 def _selection_options(parser: argparse.ArgumentParser, max_default: int | None = None) -> None:
     parser.add_argument("--confidence", type=float, default=0.9,
                         help="keep correctly classified windows above this probability (default: 0.9)")
     parser.add_argument("--max-per-class", type=int, default=max_default,
                         help="most confident windows kept per class (default: %(default)s)")
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", default="seqlets", choices=("tokens", "seqlets", "sequences"),
+                        help="tokens: top vs bottom tokens; seqlets: windows at top-scoring positions vs "
+                             "position-matched negatives; sequences: selected positives vs negatives (default: seqlets)")
+    parser.add_argument("--top-tokens", type=int, default=100, help="tokens per side in tokens mode (default: 100)")
+    parser.add_argument("--window", type=int, default=12, help="seqlet width in bp (default: 12)")
+    parser.add_argument("--seqlets-per-sequence", type=int, default=2, help="peaks per positive (default: 2)")
+    parser.add_argument("--min-score", type=float, default=0.0, help="seqlet peaks must score above this (default: 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,6 +311,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
     p.set_defaults(handler=cmd_cwga)
+
+    p = commands.add_parser("install-meme", help="build STREME and TOMTOM (MEME 5.4.1) on this machine")
+    p.add_argument("--prefix", help="install prefix (default: <venv>/opt/meme-5.4.1 or a per-user folder)")
+    p.add_argument("--source", metavar="TARBALL", help="a downloaded pymemesuite-0.1.0a4.tar.gz (else pip downloads it)")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--force", action="store_true", help="rebuild even if installed")
+    p.set_defaults(handler=cmd_install_meme)
+
+    p = commands.add_parser("export", help="FASTA of CAD/CWGA-ranked tokens, seqlets or sequences for STREME")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--source", required=True, choices=("cad", "cwga"))
+    p.add_argument("--view", required=True, choices=("kmer", "bpe"))
+    p.add_argument("-o", "--output", metavar="DIR", help="default: RUN_DIR/export/SOURCE_VIEW_MODE")
+    p.add_argument("--seed", type=int, default=0)
+    _export_arguments(p)
+    p.set_defaults(handler=cmd_export)
+
+    p = commands.add_parser("motifs", help="export -> STREME -> TOMTOM vs JASPAR for every source + raw baseline")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    _export_arguments(p)
+    p.add_argument("--nmotifs", type=int, default=5, help="STREME motifs per source; 0 = only those with held-out p < 0.05 (default: 5)")
+    p.add_argument("--minw", type=int, default=4, help="STREME minimum width (default: 4)")
+    p.add_argument("--maxw", type=int, default=10, help="STREME maximum width (default: 10)")
+    p.add_argument("--objfun", default="de", choices=("de", "cd"), help="STREME objective (default: de)")
+    p.add_argument("--order", type=int, default=2, help="STREME background/shuffle order (default: 2)")
+    p.add_argument("--strands", default="single", choices=("single", "both"),
+                   help="search the given strand only (windows are oriented) or both (default: single)")
+    p.add_argument("--jaspar-release", default="JASPAR2024")
+    p.add_argument("--jaspar-tax", default="vertebrates",
+                   help="vertebrates|insects|plants|fungi|nematodes|urochordates|all, or a comma list")
+    p.add_argument("--motif-db", metavar="FILE", help="your own MEME-format motif file instead of JASPAR")
+    p.add_argument("--dist", default="pearson", help="TOMTOM distance (default: pearson)")
+    p.add_argument("--min-overlap", type=int, default=5, help="TOMTOM minimum overlap (default: 5)")
+    p.add_argument("--tomtom-thresh", type=float, default=0.5, help="TOMTOM q-value threshold (default: 0.5)")
+    p.add_argument("--no-raw", action="store_true", help="skip the raw-data STREME baseline")
+    p.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--length", type=int, default=41)
+    p.set_defaults(handler=cmd_motifs)
 
     p = commands.add_parser("synth", help="synthetic windows with a planted motif grammar")
     p.add_argument("-o", "--output", required=True, metavar="DIR")

@@ -115,3 +115,46 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
                                    for view, a in result.attributions.items()}
     record_step(run_dir, "cwga", record)
     return result, selection
+
+
+def run_data(run_dir: str | os.PathLike, length: int | None = 41):
+    """The labelled windows a run was made from, as recorded by its CAD or CWGA step."""
+    from .errors import MednaError
+    from .outputs import read_provenance
+
+    steps = read_provenance(run_dir).get("steps", {})
+    for step in ("cad", "cwga"):
+        inputs = steps.get(step, {}).get("inputs", {})
+        if "data" in inputs:
+            negatives = inputs.get("negatives", {}).get("path")
+            return read_sequences(inputs["data"]["path"], negatives=negatives, length=length), inputs
+    raise MednaError(f"{run_dir}: not a run directory with CAD or CWGA results "
+                     "(run 'medna-interp cad CKPT DATA -o RUN_DIR' or 'medna-interp run' first)")
+
+
+def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
+               meme_bin: str | None = None, raw_baseline: bool = True, seed: int = 0, length: int | None = 41):
+    """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``."""
+    from .motifs.discover import DatabaseChoice, discover
+    from .motifs.export import ExportOptions
+    from .motifs.meme import find_tool
+    from .motifs.streme import StremeOptions
+    from .motifs.tomtom import TomtomOptions
+
+    data, inputs = run_data(run_dir, length)
+    for tool in ("streme", "tomtom"):
+        find_tool(tool, meme_bin)  # fail before any work if MEME is missing
+    export_options = export_options or ExportOptions(seed=seed)
+    streme = streme or StremeOptions(seed=seed)
+    tomtom = tomtom or TomtomOptions()
+    database = database or DatabaseChoice()
+    with staged(run_dir) as stage:
+        result = discover(run_dir, data, stage / "motifs", export_options=export_options, streme=streme,
+                          tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline)
+    from dataclasses import asdict
+
+    options = {"export": asdict(export_options), "streme": asdict(streme), "tomtom": asdict(tomtom),
+               "database": database.describe(), "raw_baseline": raw_baseline}
+    record = provenance(options, {"data": inputs["data"]["path"]}, seed)
+    record_step(run_dir, "motifs", record)
+    return result

@@ -48,6 +48,10 @@ class Grammar:
     ])
     logic: str = "and"
     decoy_fraction: float = 0.6
+    #: relative chance that a decoy carries each motif (aligned with ``motifs``); GAGG-only
+    #: decoys are kept rarer because CAD contrasts the same token across classes: a
+    #: motif that decoys carry as often as positives gets a negative CAd (see README)
+    decoy_weights: list[float] = field(default_factory=lambda: [0.25, 0.75])
     mutation_rate: float = 0.0
     label_noise: float = 0.0
 
@@ -66,6 +70,7 @@ class Grammar:
             raise MednaError(f"{path}: cannot read grammar ({error})") from None
         try:
             values["motifs"] = [PlantedMotif(**m) for m in values.get("motifs", [])] or cls().motifs
+            values.setdefault("decoy_weights", [1.0] * len(values["motifs"]))
             grammar = cls(**values)
         except TypeError as error:
             raise MednaError(f"{path}: invalid grammar ({error})") from None
@@ -77,6 +82,8 @@ class Grammar:
             raise MednaError(f"{source}: logic must be 'and' or 'or'")
         if abs(sum(self.background.values()) - 1.0) > 1e-6 or set(self.background) != set("ACGT"):
             raise MednaError(f"{source}: background must give A, C, G, T probabilities summing to 1")
+        if len(self.decoy_weights) != len(self.motifs) or min(self.decoy_weights) < 0 or sum(self.decoy_weights) <= 0:
+            raise MednaError(f"{source}: decoy_weights needs one non-negative weight per motif")
         for motif in self.motifs:
             if not 0 <= motif.start_min <= motif.start_max or motif.start_max + len(motif.sequence) > self.length:
                 raise MednaError(f"{source}: motif {motif.name} does not fit in {self.length} bp")
@@ -125,7 +132,9 @@ def generate(grammar: Grammar, n: int, rng: np.random.Generator, prefix: str):
             carried = list(range(n_motifs)) if grammar.logic == "and" else \
                 sorted(rng.choice(n_motifs, size=int(rng.integers(1, n_motifs + 1)), replace=False).tolist())
         elif grammar.logic == "and" and n_motifs > 1 and rng.random() < grammar.decoy_fraction:
-            carried = sorted(rng.choice(n_motifs, size=int(rng.integers(1, n_motifs)), replace=False).tolist())
+            weights = np.asarray(grammar.decoy_weights, float) / sum(grammar.decoy_weights)
+            size = int(rng.integers(1, n_motifs))
+            carried = sorted(rng.choice(n_motifs, size=size, replace=False, p=weights).tolist())
         else:
             carried = []
         sequence, planted = _draw(grammar, carried, rng)

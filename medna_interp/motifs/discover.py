@@ -1,0 +1,153 @@
+"""``medna-interp motifs``: export -> STREME -> TOMTOM for every CAD/CWGA source of a run,
+plus the raw baseline (STREME on all positives vs all negatives), then sites and logos."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import MednaError
+from ..io import SequenceSet, write_fasta
+from .export import ExportOptions, available_sources, export, per_base_scores
+from .jaspar import DEFAULT_RELEASE, jaspar_database, jaspar_url
+from .logos import aligned_logo, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
+from .motif import Motif, read_meme
+from .sites import scan_sites
+from .streme import StremeOptions, run_streme
+from .tomtom import Match, TomtomOptions, best_matches, run_tomtom
+
+MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "pvalue", "best_match_id",
+                 "best_match_name", "best_match_p", "best_match_e", "best_match_q", "orientation",
+                 "frac_pos_with_site", "frac_neg_with_site", "note"]
+RAW = "raw"
+
+
+@dataclass
+class DatabaseChoice:
+    """JASPAR release/tax group(s), or the user's own MEME file (``motif_db``)."""
+
+    release: str = DEFAULT_RELEASE
+    tax: str = "vertebrates"
+    motif_db: str | None = None
+
+    def path(self) -> Path:
+        if self.motif_db:
+            path = Path(self.motif_db)
+            read_meme(path)  # fails early with a clear message if unreadable
+            return path
+        return jaspar_database(self.release, self.tax)
+
+    def describe(self) -> str:
+        return self.motif_db or f"{self.release} CORE {self.tax}"
+
+
+@dataclass
+class MotifsResult:
+    table: pd.DataFrame
+    matches: list[Match]
+    motifs: dict[str, list[Motif]] = field(default_factory=dict)
+
+
+def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.PathLike, *,
+             export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
+             tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
+             meme_bin: str | None = None, raw_baseline: bool = True, sources=None) -> MotifsResult:
+    """Discover, name and locate motifs; writes everything under ``output`` (a folder).
+
+    Parameters
+    ----------
+    run_dir : a run directory with CAD and/or CWGA outputs
+    data : the labelled windows of the run (for the raw baseline and site scans)
+    sources : (source, view) pairs; default every available one
+    """
+    run_dir, output = Path(run_dir), Path(output)
+    sources = list(sources) if sources is not None else available_sources(run_dir)
+    if not sources and not raw_baseline:
+        raise MednaError(f"{run_dir}: no CAD or CWGA outputs; run 'medna-interp cad' or 'cwga' first")
+    db_path = database.path()
+    discovered: dict[str, list[Motif]] = {}
+    notes: dict[str, str] = {}
+    for source, view in sources:
+        label = f"{source}_{view}"
+        folder = output / label
+        exported = export(run_dir, source, view, folder, export_options)
+        if exported.n_primary == 0:
+            discovered[label], notes[label] = [], "nothing exported (no positive scores)"
+            continue
+        result = run_streme(exported.primary, exported.control, folder / "streme", streme, meme_bin)
+        discovered[label] = _prefixed(result.motifs, label)
+    if raw_baseline:
+        folder = output / RAW
+        labels = data.require_labels()
+        write_fasta(folder / "primary.fa", [(i, s) for i, s, y in zip(data.ids, data.sequences, labels) if y == 1])
+        write_fasta(folder / "control.fa", [(i, s) for i, s, y in zip(data.ids, data.sequences, labels) if y == 0])
+        result = run_streme(folder / "primary.fa", folder / "control.fa", folder / "streme", streme, meme_bin)
+        discovered[RAW] = _prefixed(result.motifs, RAW)
+
+    every = [m for motifs in discovered.values() for m in motifs]
+    matches = run_tomtom(every, db_path, output / "tomtom", tomtom, meme_bin)
+    best = best_matches(matches)
+    scan = scan_sites(every, data, output) if every else None
+    database_motifs = {m.id: m for m in read_meme(db_path)}
+
+    rows = []
+    for label, motifs in discovered.items():
+        if not motifs:
+            rows.append({"source": label, "motif": "", "note": notes.get(label, "STREME found no motif")})
+        for motif in motifs:
+            match = best.get(motif.id)
+            summary = scan.summary.set_index("motif").loc[motif.id] if scan is not None else None
+            rows.append({
+                "source": label, "motif": motif.id, "consensus": motif.consensus, "width": motif.width,
+                "sites": motif.nsites, "evalue": motif.evalue, "pvalue": motif.pvalue,
+                "best_match_id": match.target_id if match else "", "best_match_name": match.target_name if match else "",
+                "best_match_p": match.pvalue if match else None, "best_match_e": match.evalue if match else None,
+                "best_match_q": match.qvalue if match else None, "orientation": match.orientation if match else "",
+                "frac_pos_with_site": summary.frac_pos_with_site if summary is not None else None,
+                "frac_neg_with_site": summary.frac_neg_with_site if summary is not None else None,
+                "note": "" if match else "no database match at the TOMTOM threshold",
+            })
+            motif_logo(motif, output / "logos" / _safe(motif.id))
+            if match and match.target_id in database_motifs:
+                aligned_logo(motif, database_motifs[match.target_id], match.offset, match.orientation,
+                             output / "logos" / f"{_safe(motif.id)}__{_safe(match.target_id)}",
+                             title=f"TOMTOM p = {match.pvalue:.2g}")
+    table = pd.DataFrame(rows, columns=MOTIF_COLUMNS)
+    table.to_csv(output / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
+    pd.DataFrame([m.to_dict() | {"url": jaspar_url(m.target_id) if not database.motif_db else ""}
+                  for m in matches]).to_csv(output / "matches.tsv", sep="\t", index=False, float_format="%.4g")
+    if scan is not None:
+        scan.sites.to_csv(output / "sites.tsv", sep="\t", index=False, float_format="%.4g")
+        scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
+    (output / "scan.meme").unlink(missing_ok=True)
+    _positional_logos(run_dir, data, sources, output / "logos")
+    (output / "database.txt").write_text(database.describe() + f"\n{db_path}\n")
+    return MotifsResult(table, matches, discovered)
+
+
+def _prefixed(motifs: list[Motif], label: str) -> list[Motif]:
+    for motif in motifs:
+        motif.id = f"{label}:{motif.id}"
+    return motifs
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _positional_logos(run_dir: Path, data: SequenceSet, sources, folder: Path) -> None:
+    labels = data.require_labels()
+    positives = [s for s, y in zip(data.sequences, labels) if y == 1]
+    negatives = [s for s, y in zip(data.sequences, labels) if y == 0]
+    positional_logo(enrichment_matrix(positives, negatives), folder / "positional_raw",
+                    "raw: positives vs negatives, f_pos log2(f_pos/f_neg)", "bits")
+    for source, view in sources:
+        selection, scores = per_base_scores(run_dir, source, view)
+        keep = selection.label.to_numpy() == 1
+        matrix = saliency_matrix(list(selection.sequence[keep]), scores[keep])
+        what = "attention minus negatives' mean" if source == "cad" else "attribution"
+        positional_logo(matrix, folder / f"positional_{source}_{view}",
+                        f"{source.upper()} {view}: mean per-base {what} in positives", "score")

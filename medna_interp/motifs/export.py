@@ -1,0 +1,154 @@
+"""From CAD/CWGA scores to FASTA files for motif discovery.
+
+Modes
+-----
+tokens
+    Top-scoring tokens as primary, the lowest-scoring as control (the authors' way).
+seqlets
+    Windows around the highest-scoring positions of each high-confidence positive,
+    with windows at the same coordinates in high-confidence negatives as control, so
+    position alone cannot explain a motif. Scores per base are CWGA attributions, or
+    CAD attention minus the negatives' mean attention at that position (raw attention
+    has a positional shape shared by both classes).
+sequences
+    The whole selected positives vs the whole selected negatives.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MednaError
+from ..io import write_fasta
+
+SOURCES = ("cad", "cwga")
+MODES = ("tokens", "seqlets", "sequences")
+_FILES = {
+    "cad": {"table": "cad_{view}.tsv", "score": "cad", "selection": "selection.tsv",
+            "arrays": "cad_positional.npz"},
+    "cwga": {"table": "cwga_{view}.tsv", "score": "scaled_contribution", "selection": "cwga_selection.tsv",
+             "arrays": "attributions.npz"},
+}
+
+
+@dataclass
+class ExportOptions:
+    """Defaults: 100 tokens a side; seqlets 12 bp wide, up to 2 per positive, score > 0."""
+
+    mode: str = "seqlets"
+    top_tokens: int = 100
+    window: int = 12
+    per_sequence: int = 2
+    min_score: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class Export:
+    source: str
+    view: str
+    mode: str
+    primary: Path
+    control: Path
+    n_primary: int
+    n_control: int
+
+
+def available_sources(run_dir: str | os.PathLike) -> list[tuple[str, str]]:
+    """(source, view) pairs whose outputs exist in ``run_dir``."""
+    run_dir = Path(run_dir)
+    return [(s, v) for s in SOURCES for v in ("kmer", "bpe")
+            if (run_dir / _FILES[s]["table"].format(view=v)).exists()]
+
+
+def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The selection table and its per-base scores, shape (M, length), for a source and view."""
+    files = _FILES[source]
+    selection_path, arrays_path = run_dir / files["selection"], run_dir / files["arrays"]
+    for path in (selection_path, arrays_path):
+        if not path.exists():
+            raise MednaError(f"{run_dir}: {path.name} is missing; run 'medna-interp {source}' first")
+    selection = pd.read_csv(selection_path, sep="\t", dtype={"id": str})
+    arrays = np.load(arrays_path)
+    key = f"{view}_per_base"
+    if key not in arrays:
+        raise MednaError(f"{arrays_path}: no {view} view; rerun 'medna-interp {source} --view {view}'")
+    scores = arrays[key]
+    if source == "cad":
+        scores = scores - scores[selection.label.to_numpy() == 0].mean(0, keepdims=True)
+    return selection, scores
+
+
+def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.PathLike,
+           options: ExportOptions = ExportOptions()) -> Export:
+    """Write ``primary.fa`` and ``control.fa`` under ``output`` for one source and view."""
+    if source not in SOURCES:
+        raise MednaError(f"--source must be one of {', '.join(SOURCES)}, got {source!r}")
+    if options.mode not in MODES:
+        raise MednaError(f"--mode must be one of {', '.join(MODES)}, got {options.mode!r}")
+    run_dir, output = Path(run_dir), Path(output)
+    if options.mode == "tokens":
+        primary, control = _tokens(run_dir, source, view, options)
+    elif options.mode == "seqlets":
+        primary, control = _seqlets(run_dir, source, view, options)
+    else:
+        selection, _ = per_base_scores(run_dir, source, view)
+        primary = [(f"{r.id} p_modified={r.p_modified:.4f}", r.sequence) for r in selection.itertuples() if r.label == 1]
+        control = [(f"{r.id} p_modified={r.p_modified:.4f}", r.sequence) for r in selection.itertuples() if r.label == 0]
+    output.mkdir(parents=True, exist_ok=True)
+    write_fasta(output / "primary.fa", primary)
+    write_fasta(output / "control.fa", control)
+    return Export(source, view, options.mode, output / "primary.fa", output / "control.fa", len(primary), len(control))
+
+
+def _tokens(run_dir: Path, source: str, view: str, options: ExportOptions):
+    path = run_dir / _FILES[source]["table"].format(view=view)
+    if not path.exists():
+        raise MednaError(f"{run_dir}: {path.name} is missing; run 'medna-interp {source} --view {view}' first")
+    table = pd.read_csv(path, sep="\t", keep_default_na=False)
+    column = _FILES[source]["score"]
+    ranked = table.sort_values(column, ascending=False)
+    top = ranked[ranked[column] > 0].head(options.top_tokens)
+    bottom = ranked.iloc[::-1]
+    bottom = bottom[~bottom.token.isin(top.token)].head(options.top_tokens)
+    to_records = lambda rows: [(f"{t}_{i} score={s:.4g}", t) for i, (t, s) in enumerate(zip(rows.token, rows[column]))]
+    return to_records(top), to_records(bottom)
+
+
+def _seqlets(run_dir: Path, source: str, view: str, options: ExportOptions):
+    selection, scores = per_base_scores(run_dir, source, view)
+    labels = selection.label.to_numpy()
+    length = scores.shape[1]
+    width = min(options.window, length)
+    negatives = np.flatnonzero(labels == 0)
+    if len(negatives) == 0:
+        raise MednaError(f"{run_dir}: the selection has no negatives for position-matched controls")
+    order = np.random.default_rng(options.seed).permutation(negatives)
+    primary, control = [], []
+    for i in np.flatnonzero(labels == 1):
+        for centre in _peaks(scores[i], width, options.per_sequence, options.min_score):
+            start = int(np.clip(centre - width // 2, 0, length - width))
+            end = start + width
+            ident = selection.id.iloc[i]
+            primary.append((f"{ident}:{start + 1}-{end} score={scores[i, centre]:.4g} centre={centre + 1}",
+                            selection.sequence.iloc[i][start:end]))
+            j = order[len(control) % len(order)]
+            control.append((f"{selection.id.iloc[j]}:{start + 1}-{end} matched={ident}",
+                            selection.sequence.iloc[j][start:end]))
+    return primary, control
+
+
+def _peaks(values: np.ndarray, width: int, count: int, min_score: float) -> list[int]:
+    """Up to ``count`` highest positions above ``min_score``, at least width/2 apart."""
+    chosen: list[int] = []
+    for position in np.argsort(-values, kind="stable"):
+        if values[position] <= min_score or len(chosen) >= count:
+            break
+        if all(abs(position - c) >= width // 2 for c in chosen):
+            chosen.append(int(position))
+    return chosen

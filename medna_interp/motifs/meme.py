@@ -1,0 +1,184 @@
+"""The MEME suite's STREME and TOMTOM: built on the user's machine, found, and run.
+
+MEME is free for research and non-profit use only, so we never ship it: ``install_meme``
+builds just ``streme`` and ``tomtom`` from the MEME 5.4.1 C source inside the
+pymemesuite source distribution (``pip download``), into a prefix of the user's.
+Tools are found in this order: ``--meme-bin``, ``$MEDNA_MEME_BIN``, our prefix, ``PATH``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ..errors import MednaError
+
+MEME_VERSION = "5.4.1"
+SDIST = "pymemesuite==0.1.0a4"
+TOOLS = ("streme", "tomtom")
+INSTALL_HINT = "run 'medna-interp install-meme' (or 'make meme'), or point --meme-bin / MEDNA_MEME_BIN at them"
+
+# pymemesuite comments these out of src/utils.c (its Python layer supplies them); the
+# command-line tools need plain C versions.
+_UTILS_C_DEFINITIONS = r"""
+
+/* Restored by medna-interp for the command-line tools. */
+void die(char *format, ...) {
+  va_list args;
+  fputs("FATAL: ", stderr);
+  va_start(args, format);
+  vfprintf(stderr, format, args);
+  va_end(args);
+  fputc('\n', stderr);
+  exit(1);
+}
+
+void myassert(bool die_on_error, bool test, char * const format, ...) {
+  va_list args;
+  if (test) return;
+  fputs(die_on_error ? "FATAL: " : "WARNING: ", stderr);
+  va_start(args, format);
+  vfprintf(stderr, format, args);
+  va_end(args);
+  fputc('\n', stderr);
+  if (die_on_error) exit(1);
+}
+"""
+
+# tomtom/streme call these HTML converters after writing their XML/TSV outputs; the
+# sdist lacks their templates, and we parse the XML/TSV anyway.
+_HTML_STAND_IN = "#!/bin/sh\n# medna-interp stand-in: HTML output is not built.\nexit 0\n"
+
+
+def default_prefix() -> Path:
+    """Inside a virtual environment: ``<venv>/opt/meme-5.4.1``; otherwise a per-user folder."""
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix) / "opt" / f"meme-{MEME_VERSION}"
+    data = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return data / "medna-interp" / f"meme-{MEME_VERSION}"
+
+
+def tool_version(binary: Path) -> str | None:
+    try:
+        result = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"\d+\.\d+\.\d+", result.stdout + result.stderr)
+    return match.group(0) if match else None
+
+
+def find_tool(name: str, meme_bin: str | os.PathLike | None = None) -> Path:
+    """Path of ``streme`` or ``tomtom``, checked to run and to report MEME 5.x."""
+    candidates = []
+    for folder in (meme_bin, os.environ.get("MEDNA_MEME_BIN"), default_prefix() / "bin"):
+        if folder:
+            candidates.append(Path(folder) / name)
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            version = tool_version(candidate)
+            if version is None or not version.startswith("5."):
+                raise MednaError(f"{candidate}: not a MEME 5 {name} (version {version or 'unknown'}); {INSTALL_HINT}")
+            return candidate
+    raise MednaError(f"MEME tool '{name}' not found; {INSTALL_HINT}")
+
+
+def meme_environment(binary: Path) -> dict[str, str]:
+    """Environment for a tool: ``MEME_LIBEXEC_DIR`` next to its bin/, wherever the prefix moved."""
+    env = dict(os.environ)
+    libexec = binary.parent.parent / "libexec" / f"meme-{MEME_VERSION}"
+    if libexec.is_dir():
+        env["MEME_LIBEXEC_DIR"] = str(libexec)
+    return env
+
+
+def installed(prefix: Path) -> bool:
+    return all(tool_version(prefix / "bin" / tool) == MEME_VERSION for tool in TOOLS)
+
+
+def install_meme(prefix: str | os.PathLike | None = None, source: str | os.PathLike | None = None,
+                 jobs: int = 2, force: bool = False, log=print) -> Path:
+    """Build ``streme`` and ``tomtom`` into ``prefix``/bin (idempotent); returns the bin folder.
+
+    ``source`` may name an already downloaded ``pymemesuite-0.1.0a4.tar.gz``; otherwise
+    the source distribution is fetched with pip (the only network use, at install time).
+    """
+    prefix = Path(prefix) if prefix else default_prefix()
+    if installed(prefix) and not force:
+        log(f"MEME {MEME_VERSION} streme and tomtom already in {prefix / 'bin'}")
+        return prefix / "bin"
+    with tempfile.TemporaryDirectory(prefix="medna-meme-") as work:
+        work = Path(work)
+        tarball = Path(source) if source else _download(work, log)
+        log(f"unpacking {tarball.name}")
+        _run(["tar", "xzf", str(tarball), "-C", str(work)], work, "unpack")
+        tree = next(work.glob("pymemesuite-*/vendor/meme"), None)
+        if tree is None:
+            raise MednaError(f"{tarball}: no vendor/meme source tree inside")
+        _prepare(tree)
+        log(f"configuring MEME {MEME_VERSION} (prefix {prefix})")
+        build_prefix = prefix.resolve()
+        _run(["./configure", f"--prefix={build_prefix}", "--enable-serial", "--disable-shared"], tree, "configure")
+        log("building streme and tomtom (about a minute)")
+        _run(["make", "-C", "src", "dir.h", "projrel.h", "citation.js.h"], tree, "make headers")
+        _run(["make", "-C", "src", f"-j{jobs}", *TOOLS], tree, "make")
+        staging = Path(tempfile.mkdtemp(prefix=".meme.", dir=_ensure_parent(prefix)))
+        (staging / "bin").mkdir()
+        libexec = staging / "libexec" / f"meme-{MEME_VERSION}"
+        libexec.mkdir(parents=True)
+        for tool in TOOLS:
+            shutil.copy2(tree / "src" / tool, staging / "bin" / tool)
+            converter = libexec / f"{tool}_xml_to_html"
+            converter.write_text(_HTML_STAND_IN)
+            converter.chmod(0o755)
+        if prefix.exists():
+            shutil.rmtree(prefix)
+        os.replace(staging, prefix)
+    if not installed(prefix):
+        raise MednaError(f"{prefix}/bin: the built tools do not report MEME {MEME_VERSION}")
+    log(f"installed streme and tomtom into {prefix / 'bin'}")
+    return prefix / "bin"
+
+
+def _ensure_parent(prefix: Path) -> Path:
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    return prefix.parent
+
+
+def _download(work: Path, log) -> Path:
+    log(f"downloading the {SDIST} source distribution (MEME {MEME_VERSION} C source)")
+    _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", SDIST,
+          "-d", str(work)], work, "pip download")
+    found = sorted(work.glob("pymemesuite-*.tar.gz"))
+    if not found:
+        raise MednaError(f"pip download {SDIST} produced no source archive")
+    return found[0]
+
+
+def _prepare(tree: Path) -> None:
+    """Stand-ins for the Makefile.in files the sdist dropped, and the missing C functions."""
+    configure_ac = (tree / "configure.ac").read_text()
+    listed = re.search(r"AC_CONFIG_FILES\(\[(.*?)\]\)", configure_ac, re.S)
+    for entry in listed.group(1).replace("\\", " ").split() if listed else []:
+        template = tree / f"{entry}.in"
+        if not template.exists():
+            template.parent.mkdir(parents=True, exist_ok=True)
+            template.write_text("all:\ninstall:\nclean:\n.PHONY: all install clean\n")
+    utils = tree / "src" / "utils.c"
+    text = utils.read_text()
+    if "Restored by medna-interp" not in text:
+        utils.write_text(text + _UTILS_C_DEFINITIONS)
+
+
+def _run(command: list[str], cwd: Path, what: str) -> None:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise MednaError(f"building MEME failed at '{what}' (exit {result.returncode}): {tail[0]}")

@@ -1,0 +1,146 @@
+"""STREME: discriminative motif discovery, primary vs control sequences."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MednaError
+from .meme import find_tool, meme_environment
+from .motif import Motif
+
+# Windows are centred and oriented on the candidate base, so by default only the given
+# strand is searched: an alphabet without complements makes STREME single-stranded.
+_SINGLE_STRAND_ALPHABET = """ALPHABET "DNA, single strand"
+A "Adenine" CC0000
+C "Cytosine" 0000CC
+G "Guanine" FFB300
+T "Thymine" 008000
+N = ACGT
+"""
+
+
+@dataclass
+class StremeOptions:
+    """STREME settings. Defaults: widths 4-10 (the 8-15 default lets a wide A-tract
+    swallow a nearby core), 5 motifs, discriminative objective, order-2 background,
+    single strand. ``nmotifs=0`` reports only motifs whose held-out p-value passes
+    ``thresh`` (STREME's own stopping rule); otherwise exactly ``nmotifs`` are reported,
+    significant or not, with their E-values."""
+
+    nmotifs: int = 5
+    thresh: float = 0.05
+    minw: int = 4
+    maxw: int = 10
+    objfun: str = "de"
+    order: int = 2
+    strands: str = "single"
+    seed: int = 0
+
+
+@dataclass
+class StremeResult:
+    motifs: list[Motif]
+    directory: Path
+    command: list[str]
+    n_primary: int
+    n_control: int
+
+
+def count_fasta(path: str | os.PathLike, min_length: int) -> tuple[int, int]:
+    """(sequences, sequences at least ``min_length`` long) in a FASTA file."""
+    lengths, current = [], None
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(">"):
+                    if current is not None:
+                        lengths.append(current)
+                    current = 0
+                elif current is not None:
+                    current += len(line.strip())
+    except OSError as error:
+        raise MednaError(f"{path}: cannot read FASTA ({error.strerror})") from None
+    if current is not None:
+        lengths.append(current)
+    return len(lengths), sum(1 for n in lengths if n >= min_length)
+
+
+def _check_fasta(path, role: str, minw: int) -> int:
+    total, usable = count_fasta(path, minw)
+    if total == 0:
+        raise MednaError(f"{path}: {role} FASTA is empty")
+    if usable == 0:
+        raise MednaError(f"{path}: no {role} sequence is at least {minw} bp (the minimum motif width)")
+    return total
+
+
+def run_streme(primary: str | os.PathLike, control: str | os.PathLike | None, output: str | os.PathLike,
+               options: StremeOptions = StremeOptions(), meme_bin: str | None = None) -> StremeResult:
+    """Run STREME and parse ``streme.xml``; no motif found is an empty list, not an error.
+
+    With ``control=None`` STREME compares against shuffles of the primary sequences
+    that keep ``options.order``-mer composition.
+    """
+    if options.strands not in ("single", "both"):
+        raise MednaError(f"strands must be 'single' or 'both', got {options.strands!r}")
+    if options.objfun not in ("de", "cd"):
+        raise MednaError(f"--objfun must be 'de' or 'cd', got {options.objfun!r}")
+    n_primary = _check_fasta(primary, "primary", options.minw)
+    n_control = _check_fasta(control, "control", options.minw) if control else 0
+    binary = find_tool("streme", meme_bin)
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    limit = ["--nmotifs", str(options.nmotifs)] if options.nmotifs > 0 else ["--thresh", str(options.thresh)]
+    command = [str(binary), "--p", str(primary), "--oc", str(output), *limit,
+               "--minw", str(options.minw), "--maxw", str(options.maxw), "--objfun", options.objfun,
+               "--order", str(options.order), "--seed", str(options.seed), "--verbosity", "1"]
+    if control and options.objfun == "de":
+        command += ["--n", str(control)]
+    if options.strands == "single":
+        alphabet = output / "single_strand.alph"
+        alphabet.write_text(_SINGLE_STRAND_ALPHABET)
+        command += ["--alph", str(alphabet)]
+    else:
+        command += ["--dna"]
+    result = subprocess.run(command, capture_output=True, text=True, env=meme_environment(binary))
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise MednaError(f"streme failed on {primary} (exit {result.returncode}): {last}")
+    motifs = parse_streme_xml(output / "streme.xml")
+    if options.nmotifs == 0:  # STREME also writes the motifs that made it stop
+        motifs = [m for m in motifs if m.pvalue is not None and m.pvalue <= options.thresh]
+    return StremeResult(motifs, output, command, n_primary, n_control)
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def parse_streme_xml(path: str | os.PathLike) -> list[Motif]:
+    """Motifs of a ``streme.xml``: consensus id, PWM, site counts, test p-value and E-value."""
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (OSError, ElementTree.ParseError) as error:
+        raise MednaError(f"{path}: cannot parse STREME output ({error})") from None
+    motifs = []
+    for element in root.iter("motif"):
+        rows = [[float(pos.get(b, 0.0)) for b in "ACGT"] for pos in element.iter("pos")]
+        attributes = element.attrib
+        info = {key: attributes[key] for key in ("train_pos_count", "train_neg_count", "test_pos_count",
+                                                 "test_neg_count", "site_distr", "total_sites", "seed")
+                if key in attributes}
+        motifs.append(Motif(
+            id=attributes["id"], name=attributes.get("alt", attributes["id"]), pwm=np.asarray(rows),
+            nsites=int(float(attributes.get("total_sites", 0))), evalue=_float(attributes.get("test_evalue")),
+            pvalue=_float(attributes.get("test_pvalue")), info=info,
+        ))
+    return motifs

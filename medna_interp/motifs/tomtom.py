@@ -1,0 +1,106 @@
+"""TOMTOM: compare discovered motifs with a database (JASPAR or the user's own)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import MednaError
+from .meme import find_tool, meme_environment
+from .motif import Motif, read_meme, write_meme
+
+TSV_COLUMNS = ["Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value", "Overlap",
+               "Query_consensus", "Target_consensus", "Orientation"]
+
+
+@dataclass
+class TomtomOptions:
+    """TOMTOM's own defaults: Pearson correlation, overlap >= 5, q-value <= 0.5."""
+
+    dist: str = "pearson"
+    min_overlap: int = 5
+    thresh: float = 0.5
+    evalue: bool = False
+
+
+@dataclass
+class Match:
+    query_id: str
+    target_id: str
+    target_name: str
+    offset: int
+    pvalue: float
+    evalue: float
+    qvalue: float
+    overlap: int
+    query_consensus: str
+    target_consensus: str
+    orientation: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_tomtom(queries: list[Motif], database: str | os.PathLike, output: str | os.PathLike,
+               options: TomtomOptions = TomtomOptions(), meme_bin: str | None = None) -> list[Match]:
+    """All matches of ``queries`` against a MEME-format ``database``, best first per query.
+
+    Writes ``queries.meme`` and ``tomtom.tsv`` under ``output``. Target names come from
+    the database file (TOMTOM's TSV has ids only).
+    """
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    if not queries:
+        (output / "tomtom.tsv").write_text("\t".join(TSV_COLUMNS) + "\n")
+        return []
+    names = {motif.id: motif.name for motif in read_meme(database)}
+    query_file = output / "queries.meme"
+    write_meme(query_file, queries)
+    binary = find_tool("tomtom", meme_bin)
+    command = [str(binary), "-no-ssc", "-text", "-dist", options.dist, "-min-overlap", str(options.min_overlap),
+               "-thresh", str(options.thresh)] + (["-evalue"] if options.evalue else []) + \
+              [str(query_file), str(database)]
+    result = subprocess.run(command, capture_output=True, text=True, env=meme_environment(binary))
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise MednaError(f"tomtom failed (exit {result.returncode}): {last}")
+    (output / "tomtom.tsv").write_text(result.stdout)
+    return parse_tomtom_tsv(output / "tomtom.tsv", names)
+
+
+def parse_tomtom_tsv(path: str | os.PathLike, names: dict[str, str] | None = None) -> list[Match]:
+    """Rows of a ``tomtom.tsv`` (comment lines skipped), sorted by query then p-value."""
+    names = names or {}
+    matches = []
+    with open(path) as handle:
+        header = None
+        for line in handle:
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if header is None:
+                header = fields
+                if header[:2] != TSV_COLUMNS[:2]:
+                    raise MednaError(f"{path}: not a TOMTOM TSV (header {header[:3]})")
+                continue
+            row = dict(zip(header, fields))
+            matches.append(Match(
+                query_id=row["Query_ID"], target_id=row["Target_ID"],
+                target_name=names.get(row["Target_ID"], row["Target_ID"]),
+                offset=int(row["Optimal_offset"]), pvalue=float(row["p-value"]), evalue=float(row["E-value"]),
+                qvalue=float(row["q-value"]), overlap=int(row["Overlap"]),
+                query_consensus=row["Query_consensus"], target_consensus=row["Target_consensus"],
+                orientation=row["Orientation"],
+            ))
+    return sorted(matches, key=lambda m: (m.query_id, m.pvalue))
+
+
+def best_matches(matches: list[Match]) -> dict[str, Match]:
+    """The lowest-p-value match of each query."""
+    best: dict[str, Match] = {}
+    for match in matches:
+        if match.query_id not in best or match.pvalue < best[match.query_id].pvalue:
+            best[match.query_id] = match
+    return best

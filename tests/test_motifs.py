@@ -1,0 +1,115 @@
+"""Motif tools with the real STREME/TOMTOM binaries (built by `make meme`)."""
+
+import os
+
+import numpy as np
+import pytest
+
+from builders import random_sequences
+from medna_interp.cli import main
+from medna_interp.errors import MednaError
+from medna_interp.io import write_fasta
+from medna_interp.motifs import meme
+from medna_interp.motifs.jaspar import jaspar_database
+from medna_interp.motifs.motif import Motif, read_meme, write_meme
+from medna_interp.motifs.streme import StremeOptions, parse_streme_xml, run_streme
+from medna_interp.motifs.tomtom import best_matches, parse_tomtom_tsv, run_tomtom
+
+from conftest import SHARED_DATA
+
+
+def _planted(tmp_path, n=150, motif="GAGGTA", seed=0):
+    rng = np.random.default_rng(seed)
+    positives = []
+    for s in random_sequences(n, seed=seed):
+        p = int(rng.integers(5, 30))
+        positives.append(s[:p] + motif + s[p + len(motif):])
+    write_fasta(tmp_path / "pos.fa", [(f"p{i}", s) for i, s in enumerate(positives)])
+    write_fasta(tmp_path / "neg.fa", [(f"n{i}", s) for i, s in enumerate(random_sequences(n, seed=seed + 99))])
+    return tmp_path / "pos.fa", tmp_path / "neg.fa"
+
+
+def test_streme_finds_planted_motif_on_the_given_strand(tmp_path):
+    pos, neg = _planted(tmp_path)
+    result = run_streme(pos, neg, tmp_path / "out", StremeOptions(nmotifs=2))
+    top = result.motifs[0]
+    assert "GAGGTA" in top.consensus  # single strand: not its reverse complement
+    assert top.evalue < 1e-3 and top.pwm.shape == (top.width, 4)
+    assert np.allclose(top.pwm.sum(1), 1.0, atol=1e-3)
+    assert result.n_primary == 150 and int(top.info["train_pos_count"]) > 100
+    reparsed = parse_streme_xml(tmp_path / "out" / "streme.xml")
+    assert [m.id for m in reparsed] == [m.id for m in result.motifs]
+
+
+def test_streme_with_nothing_to_find_returns_no_motif(tmp_path):
+    write_fasta(tmp_path / "a.fa", [(f"a{i}", s) for i, s in enumerate(random_sequences(100, seed=1))])
+    write_fasta(tmp_path / "b.fa", [(f"b{i}", s) for i, s in enumerate(random_sequences(100, seed=2))])
+    result = run_streme(tmp_path / "a.fa", tmp_path / "b.fa", tmp_path / "out", StremeOptions(nmotifs=0))
+    assert result.motifs == []
+
+
+def test_streme_rejects_empty_and_too_short_fasta(tmp_path):
+    (tmp_path / "empty.fa").write_text("")
+    with pytest.raises(MednaError, match="primary FASTA is empty"):
+        run_streme(tmp_path / "empty.fa", None, tmp_path / "out")
+    (tmp_path / "short.fa").write_text(">a\nACG\n>b\nTT\n")
+    with pytest.raises(MednaError, match="at least 4 bp"):
+        run_streme(tmp_path / "short.fa", None, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture(scope="module")
+def jaspar_vertebrates():
+    return jaspar_database("JASPAR2024", "vertebrates")
+
+
+def test_tomtom_names_a_planted_jaspar_matrix(tmp_path, jaspar_vertebrates):
+    database = {m.id: m for m in read_meme(jaspar_vertebrates)}
+    target = database["MA0079.5"]  # SP1
+    rng = np.random.default_rng(0)
+    sites = np.array([[rng.choice(4, p=row / row.sum()) for row in target.pwm] for _ in range(300)])
+    counts = np.stack([(sites == b).sum(0) for b in range(4)], 1) + 0.5
+    query = Motif("planted", "planted", (counts / counts.sum(1, keepdims=True))[2:9], 300)
+    matches = run_tomtom([query], jaspar_vertebrates, tmp_path / "tt")
+    best = best_matches(matches)["planted"]
+    assert best.target_id == "MA0079.5" and best.target_name == "SP1"
+    assert best.orientation == "+" and best.offset == 2  # query column 0 = target column 2
+    assert best.pvalue < 1e-6
+    reparsed = parse_tomtom_tsv(tmp_path / "tt" / "tomtom.tsv")
+    assert {m.target_id for m in reparsed} == {m.target_id for m in matches}
+
+
+def test_meme_format_round_trip(tmp_path):
+    motif = Motif("m1", "my motif", np.array([[0.7, 0.1, 0.1, 0.1], [0.0, 0.0, 1.0, 0.0]]), 12)
+    write_meme(tmp_path / "m.meme", [motif])
+    (back,) = read_meme(tmp_path / "m.meme")
+    assert back.id == "m1" and back.name == "my_motif" and np.allclose(back.pwm, motif.pwm)
+    assert motif.consensus == "AG" and motif.reverse_complement().consensus == "CT"
+
+
+def test_missing_binaries_name_the_install_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(meme, "default_prefix", lambda: tmp_path / "nowhere")
+    monkeypatch.delenv("MEDNA_MEME_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(MednaError, match="install-meme"):
+        meme.find_tool("streme")
+
+
+def test_unknown_jaspar_release_and_tax_list_the_valid_ones():
+    with pytest.raises(MednaError, match="valid: JASPAR2026"):
+        jaspar_database("JASPAR1999", "vertebrates")
+    with pytest.raises(MednaError, match="valid: vertebrates, insects"):
+        jaspar_database("JASPAR2024", "mammals")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "5hmC_M.musculus").exists(), reason="shared iDNA-MS data not present")
+def test_streme_finds_a_cg_motif_in_real_5hmc_data(tmp_path):
+    from medna_interp.io import read_sequences
+
+    data = read_sequences(SHARED_DATA / "5hmC_M.musculus" / "train.tsv")
+    pos = [(i, s) for i, s, y in zip(data.ids, data.sequences, data.labels) if y == 1][:1000]
+    neg = [(i, s) for i, s, y in zip(data.ids, data.sequences, data.labels) if y == 0][:1000]
+    write_fasta(tmp_path / "pos.fa", pos)
+    write_fasta(tmp_path / "neg.fa", neg)
+    result = run_streme(tmp_path / "pos.fa", tmp_path / "neg.fa", tmp_path / "out", StremeOptions(nmotifs=3))
+    assert any("CG" in m.consensus and m.evalue < 0.05 for m in result.motifs)
