@@ -26,9 +26,10 @@ def test_every_occurrence_of_a_repeated_token_counts():
 
 
 def test_positional_profile_averages_overlapping_tokens():
-    spans = [np.array([[0, 3], [1, 4], [2, 5]])]
-    profile = positional_profile(spans, [np.array([3.0, 6.0, 9.0])], np.array([1]), 6)
+    spans = [np.array([[0, 3], [1, 4], [2, 5]]), np.array([[0, 3]])]
+    profile = positional_profile(spans, [np.array([3.0, 6.0, 9.0]), np.array([1.0])], np.array([1, 0]), 6)
     assert profile.per_base[0].tolist() == pytest.approx([3.0, 4.5, 6.0, 7.5, 9.0, 0.0])
+    assert profile.difference.tolist() == pytest.approx([2.0, 3.5, 5.0, 7.5, 9.0, 0.0])
 
 
 def test_kmer_view_tokens_are_real_6mers(tiny_checkpoint):
@@ -50,10 +51,14 @@ def test_batched_equals_one_at_a_time(tiny_checkpoint):
             assert np.allclose(a, b, atol=1e-5)
 
 
-def test_cad_cli_writes_run_dir(tiny_checkpoint, labelled_tsv, tmp_path, capsys):
+def test_cad_cli_writes_run_dir(tmp_path, capsys):
+    from conftest import DEMO_CHECKPOINT
+    from medna_interp.synth import write_synthetic
+
+    data = write_synthetic(tmp_path / "data", n_train=0, n_test=200, seed=3)
     run = tmp_path / "run"
-    code = main(["cad", str(tiny_checkpoint), str(labelled_tsv), "-o", str(run), "--confidence", "0",
-                 "--min-samples", "1", "--device", "cpu"])
+    code = main(["cad", str(DEMO_CHECKPOINT), str(data / "test.tsv"), "-o", str(run), "--device", "cpu",
+                 "--heads", "0,1"])
     assert code == 0, capsys.readouterr().err
     for name in ("selection.tsv", "cad_kmer.tsv", "cad_bpe.tsv", "cad_positional_kmer.tsv",
                  "cad_positional.npz", "provenance.json"):

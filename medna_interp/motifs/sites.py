@@ -28,12 +28,19 @@ class SiteScan:
     summary: pd.DataFrame
 
 
+def information_content(pwm: np.ndarray) -> float:
+    """Total information of a PWM in bits (uniform background)."""
+    p = np.clip(pwm, 1e-9, 1.0)
+    return float((2.0 + (p * np.log2(p)).sum(1)).sum())
+
+
 def scan_sites(motifs: list[Motif], data: SequenceSet, work: str | os.PathLike, threshold: float = 1e-3,
                both_strands: bool = False) -> SiteScan:
     """FIMO every motif over every labelled window at p < ``threshold``.
 
-    Short motifs cannot reach small p-values (a perfect 4-mer scores about 0.25^4), so
-    each motif's threshold is relaxed to ``max(threshold, 2 * best possible p)``.
+    Short or degenerate motifs cannot reach small p-values: the best p is about
+    2^-IC for a motif of IC bits (a perfect 4-mer: 2^-8), so each motif's threshold is
+    relaxed to ``max(threshold, 2^-IC)``, capped at 0.05.
     """
     from pymemesuite.common import MotifFile, Sequence
     from pymemesuite.fimo import FIMO
@@ -48,7 +55,7 @@ def scan_sites(motifs: list[Motif], data: SequenceSet, work: str | os.PathLike, 
         background = handle.background
         for motif in motifs:
             parsed = handle.read()
-            limit = max(threshold, 2.0 * 0.25 ** motif.width)
+            limit = min(0.05, max(threshold, 2.0 ** -information_content(motif.pwm)))
             pattern = FIMO(both_strands=both_strands, threshold=limit).score_motif(parsed, sequences, background)
             for element in pattern.matched_elements:
                 index = int(element.source.accession.decode())
