@@ -121,14 +121,62 @@ def _heads(text: str):
         raise MednaError(f"--heads must be 'all' or comma-separated head indices, got {text!r}") from None
 
 
+def _cad_arguments(parser: argparse.ArgumentParser, standalone: bool = True) -> None:
+    group = parser.add_argument_group("CAD")
+    group.add_argument("--layer", type=int, default=-1, help="encoder layer (default: -1, the last)")
+    group.add_argument("--heads", default="all", help="'all' or comma-separated head indices")
+    group.add_argument("--min-samples", type=int, default=3, help="minimum occurrences per class (default: 3)")
+    group.add_argument("--per-sequence-mean", action="store_true",
+                       help="one value per window and token (mean of its occurrences) instead of every occurrence")
+    group.add_argument("--max-per-class", type=int, help="most confident windows kept per class (default: all)")
+    if standalone:
+        group.add_argument("--kmer-encoder", metavar="DIR", help="read k-mer attention from this stand-alone DNABERT-k")
+        group.add_argument("--bpe-encoder", metavar="DIR", help="read BPE attention from this stand-alone DNABERT-2")
+
+
+def _cad_kwargs(args) -> dict:
+    return dict(views=_views(args.view), layer=args.layer, heads=_heads(args.heads), min_samples=args.min_samples,
+                per_sequence_mean=args.per_sequence_mean, confidence=args.confidence,
+                max_per_class=args.max_per_class, kmer_encoder=getattr(args, "kmer_encoder", None),
+                bpe_encoder=getattr(args, "bpe_encoder", None))
+
+
+def _cwga_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("CWGA")
+    group.add_argument("--top-dims", type=int, default=40, help="h_mod dimensions aggregated (default: 40)")
+    group.add_argument("--dim-score", default="activation", choices=("activation", "impact"),
+                       help="rank dimensions by h_mod (default) or by h_mod - h_kmer (the authors' scripts)")
+    group.add_argument("--n-samples", type=int, default=100, help="most confident windows per class (default: 100)")
+    group.add_argument("--baseline", choices=("pad", "mask", "zero"),
+                       help="IG baseline for sequence tokens (default: pad ids for BPE, zero vectors for k-mers)")
+    group.add_argument("--steps", type=int, default=50, help="IG steps (default: 50)")
+    group.add_argument("--internal-batch-size", type=int, default=128,
+                       help="interpolated inputs per forward pass; lower it to save memory (default: 128)")
+    group.add_argument("--per-dim", action="store_true",
+                       help="one IG pass per dimension (K times slower, same result; for verification)")
+
+
+def _cwga_kwargs(args) -> dict:
+    return dict(views=_views(args.view), top_dims=args.top_dims, dim_score=args.dim_score, n_samples=args.n_samples,
+                confidence=args.confidence, baseline=args.baseline, steps=args.steps,
+                internal_batch_size=args.internal_batch_size, per_dim=args.per_dim,
+                progress=not getattr(args, "quiet", False))
+
+
+def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", metavar="CKPT")
+    parser.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
+    parser.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
+    parser.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
+    parser.add_argument("--confidence", type=float, default=0.9,
+                        help="keep correctly classified windows above this probability (default: 0.9)")
+
+
 def cmd_cad(args) -> None:
     from .steps import run_cad
 
-    result, selection = run_cad(
-        args.checkpoint, args.data, args.output, views=_views(args.view), layer=args.layer,
-        heads=_heads(args.heads), min_samples=args.min_samples, per_sequence_mean=args.per_sequence_mean,
-        confidence=args.confidence, max_per_class=args.max_per_class, kmer_encoder=args.kmer_encoder,
-        bpe_encoder=args.bpe_encoder, common=_common_step(args))
+    result, selection = run_cad(args.checkpoint, args.data, args.output, common=_common_step(args),
+                                **_cad_kwargs(args))
     counts = selection.counts
     print(f"selected {counts['positives']} positives and {counts['negatives']} negatives "
           f"(confidence > {args.confidence})")
@@ -141,11 +189,8 @@ def cmd_cad(args) -> None:
 def cmd_cwga(args) -> None:
     from .steps import run_cwga
 
-    result, selection = run_cwga(
-        args.checkpoint, args.data, args.output, views=_views(args.view), top_dims=args.top_dims,
-        dim_score=args.dim_score, n_samples=args.n_samples, confidence=args.confidence,
-        baseline=args.baseline, steps=args.steps, internal_batch_size=args.internal_batch_size,
-        per_dim=args.per_dim, progress=not args.quiet, common=_common_step(args))
+    result, selection = run_cwga(args.checkpoint, args.data, args.output, common=_common_step(args),
+                                 **_cwga_kwargs(args))
     counts = selection.counts
     print(f"attributed {counts['positives']} positives and {counts['negatives']} negatives "
           f"over the top {args.top_dims} h_mod dimensions")
@@ -162,11 +207,59 @@ def cmd_install_meme(args) -> None:
     install_meme(args.prefix, source=args.source, jobs=args.jobs, force=args.force)
 
 
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("export")
+    group.add_argument("--mode", default="seqlets", choices=("tokens", "seqlets", "sequences"),
+                       help="tokens: top vs bottom tokens; seqlets: windows at top-scoring positions vs "
+                            "position-matched negatives; sequences: selected positives vs negatives (default: seqlets)")
+    group.add_argument("--top-tokens", type=int, default=100, help="tokens per side in tokens mode (default: 100)")
+    group.add_argument("--window", type=int, default=12, help="seqlet width in bp (default: 12)")
+    group.add_argument("--seqlets-per-sequence", type=int, default=2, help="peaks per positive (default: 2)")
+    group.add_argument("--min-score", type=float, default=0.0, help="seqlet peaks must score above this (default: 0)")
+
+
 def _export_options(args):
     from .motifs.export import ExportOptions
 
     return ExportOptions(mode=args.mode, top_tokens=args.top_tokens, window=args.window,
                          per_sequence=args.seqlets_per_sequence, min_score=args.min_score, seed=args.seed)
+
+
+def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
+    _export_arguments(parser)
+    group = parser.add_argument_group("STREME, TOMTOM and JASPAR")
+    group.add_argument("--nmotifs", type=int, default=5,
+                       help="STREME motifs per source; 0 = only those with held-out p < 0.05 (default: 5)")
+    group.add_argument("--minw", type=int, default=4, help="STREME minimum width (default: 4)")
+    group.add_argument("--maxw", type=int, default=10, help="STREME maximum width (default: 10)")
+    group.add_argument("--objfun", default="de", choices=("de", "cd"), help="STREME objective (default: de)")
+    group.add_argument("--order", type=int, default=2, help="STREME background/shuffle order (default: 2)")
+    group.add_argument("--strands", default="single", choices=("single", "both"),
+                       help="search the given strand only (windows are oriented) or both (default: single)")
+    group.add_argument("--jaspar-release", default="JASPAR2024")
+    group.add_argument("--jaspar-tax", default="vertebrates",
+                       help="vertebrates|insects|plants|fungi|nematodes|urochordates|all, or a comma list")
+    group.add_argument("--motif-db", metavar="FILE", help="your own MEME-format motif file instead of JASPAR")
+    group.add_argument("--dist", default="pearson", help="TOMTOM distance (default: pearson)")
+    group.add_argument("--min-overlap", type=int, default=5, help="TOMTOM minimum overlap (default: 5)")
+    group.add_argument("--tomtom-thresh", type=float, default=0.5, help="TOMTOM q-value threshold (default: 0.5)")
+    group.add_argument("--no-raw", action="store_true", help="skip the raw-data STREME baseline")
+    group.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
+
+
+def _motifs_kwargs(args) -> dict:
+    from .motifs.discover import DatabaseChoice
+    from .motifs.streme import StremeOptions
+    from .motifs.tomtom import TomtomOptions
+
+    return dict(
+        export_options=_export_options(args),
+        streme=StremeOptions(nmotifs=args.nmotifs, minw=args.minw, maxw=args.maxw, objfun=args.objfun,
+                             order=args.order, strands=args.strands, seed=args.seed),
+        tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh),
+        database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
+        meme_bin=args.meme_bin, raw_baseline=not args.no_raw,
+    )
 
 
 def cmd_export(args) -> None:
@@ -177,44 +270,50 @@ def cmd_export(args) -> None:
     print(f"wrote {result.primary} ({result.n_primary}) and {result.control} ({result.n_control})")
 
 
-def cmd_motifs(args) -> None:
-    from .motifs.discover import DatabaseChoice
-    from .motifs.streme import StremeOptions
-    from .motifs.tomtom import TomtomOptions
-    from .steps import run_motifs
-
-    streme = StremeOptions(nmotifs=args.nmotifs, minw=args.minw, maxw=args.maxw, objfun=args.objfun,
-                           order=args.order, strands=args.strands, seed=args.seed)
-    tomtom = TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh)
-    database = DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db)
-    result = run_motifs(args.run_dir, export_options=_export_options(args), streme=streme, tomtom=tomtom,
-                        database=database, meme_bin=args.meme_bin, raw_baseline=not args.no_raw,
-                        seed=args.seed, length=args.length or None)
-    table = result.table
+def _print_motifs(table) -> None:
     for row in table.itertuples():
         if not row.motif:
             print(f"{row.source}: {row.note}")
             continue
         match = f"{row.best_match_name} ({row.best_match_id}, p={row.best_match_p:.2g})" if row.best_match_id else "no match"
         print(f"{row.source}: {row.consensus} E={row.evalue:.2g}  best match {match}")
+
+
+def cmd_motifs(args) -> None:
+    from .steps import run_motifs
+
+    result = run_motifs(args.run_dir, seed=args.seed, length=args.length or None, **_motifs_kwargs(args))
+    _print_motifs(result.table)
     print(f"wrote {args.run_dir}/motifs/motifs.tsv")
 
 
-def _selection_options(parser: argparse.ArgumentParser, max_default: int | None = None) -> None:
-    parser.add_argument("--confidence", type=float, default=0.9,
-                        help="keep correctly classified windows above this probability (default: 0.9)")
-    parser.add_argument("--max-per-class", type=int, default=max_default,
-                        help="most confident windows kept per class (default: %(default)s)")
+def cmd_report(args) -> None:
+    from .report import write_report
+
+    html_path, json_path = write_report(args.run_dir)
+    print(f"wrote {html_path} and {json_path}")
 
 
-def _export_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", default="seqlets", choices=("tokens", "seqlets", "sequences"),
-                        help="tokens: top vs bottom tokens; seqlets: windows at top-scoring positions vs "
-                             "position-matched negatives; sequences: selected positives vs negatives (default: seqlets)")
-    parser.add_argument("--top-tokens", type=int, default=100, help="tokens per side in tokens mode (default: 100)")
-    parser.add_argument("--window", type=int, default=12, help="seqlet width in bp (default: 12)")
-    parser.add_argument("--seqlets-per-sequence", type=int, default=2, help="peaks per positive (default: 2)")
-    parser.add_argument("--min-score", type=float, default=0.0, help="seqlet peaks must score above this (default: 0)")
+def _run_options(args):
+    from .pipeline import RunOptions
+
+    return RunOptions(cad=_cad_kwargs(args), cwga=_cwga_kwargs(args), motifs=_motifs_kwargs(args))
+
+
+def cmd_run(args) -> None:
+    from .pipeline import run
+
+    status = run(args.checkpoint, args.data, args.output, _run_options(args), _common_step(args), force=args.force)
+    print(f"steps: {', '.join(f'{k} {v}' for k, v in status.items())}")
+    print(f"report: {args.output}/report.html")
+
+
+def cmd_demo(args) -> None:
+    from .demo import demo
+
+    report = demo(args.output, checkpoint=args.checkpoint, n=args.n, seed=args.seed, device=args.device,
+                  force=args.force)
+    print(f"\nThe demo report is at {report}\nOpen it in a browser; it needs no network.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,38 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_evaluate)
 
     p = commands.add_parser("cad", help="contrastive attention Cohen's d per token (and per position)")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
-    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
-    p.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
-    p.add_argument("--layer", type=int, default=-1, help="encoder layer (default: -1, the last)")
-    p.add_argument("--heads", default="all", help="'all' or comma-separated head indices")
-    p.add_argument("--min-samples", type=int, default=3, help="minimum occurrences per class (default: 3)")
-    p.add_argument("--per-sequence-mean", action="store_true",
-                   help="one value per window and token (mean of its occurrences) instead of every occurrence")
-    _selection_options(p)
-    p.add_argument("--kmer-encoder", metavar="DIR", help="read k-mer attention from this stand-alone DNABERT-k")
-    p.add_argument("--bpe-encoder", metavar="DIR", help="read BPE attention from this stand-alone DNABERT-2")
+    _analysis_arguments(p)
+    _cad_arguments(p)
     _common(p)
     p.set_defaults(handler=cmd_cad)
 
     p = commands.add_parser("cwga", help="contrastive weighted gradient attribution (Integrated Gradients)")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
-    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
-    p.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
-    p.add_argument("--top-dims", type=int, default=40, help="h_mod dimensions aggregated (default: 40)")
-    p.add_argument("--dim-score", default="activation", choices=("activation", "impact"),
-                   help="rank dimensions by h_mod (default) or by h_mod - h_kmer (the authors' scripts)")
-    p.add_argument("--n-samples", type=int, default=100, help="most confident windows per class (default: 100)")
-    p.add_argument("--confidence", type=float, default=0.9, help="selection threshold (default: 0.9)")
-    p.add_argument("--baseline", choices=("pad", "mask", "zero"),
-                   help="IG baseline for sequence tokens (default: pad ids for BPE, zero vectors for k-mers)")
-    p.add_argument("--steps", type=int, default=50, help="IG steps (default: 50)")
-    p.add_argument("--internal-batch-size", type=int, default=128,
-                   help="interpolated inputs per forward pass; lower it to save memory (default: 128)")
-    p.add_argument("--per-dim", action="store_true",
-                   help="one IG pass per dimension (K times slower, same result; for verification)")
+    _analysis_arguments(p)
+    _cwga_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
     p.set_defaults(handler=cmd_cwga)
@@ -330,26 +405,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("motifs", help="export -> STREME -> TOMTOM vs JASPAR for every source + raw baseline")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    _export_arguments(p)
-    p.add_argument("--nmotifs", type=int, default=5, help="STREME motifs per source; 0 = only those with held-out p < 0.05 (default: 5)")
-    p.add_argument("--minw", type=int, default=4, help="STREME minimum width (default: 4)")
-    p.add_argument("--maxw", type=int, default=10, help="STREME maximum width (default: 10)")
-    p.add_argument("--objfun", default="de", choices=("de", "cd"), help="STREME objective (default: de)")
-    p.add_argument("--order", type=int, default=2, help="STREME background/shuffle order (default: 2)")
-    p.add_argument("--strands", default="single", choices=("single", "both"),
-                   help="search the given strand only (windows are oriented) or both (default: single)")
-    p.add_argument("--jaspar-release", default="JASPAR2024")
-    p.add_argument("--jaspar-tax", default="vertebrates",
-                   help="vertebrates|insects|plants|fungi|nematodes|urochordates|all, or a comma list")
-    p.add_argument("--motif-db", metavar="FILE", help="your own MEME-format motif file instead of JASPAR")
-    p.add_argument("--dist", default="pearson", help="TOMTOM distance (default: pearson)")
-    p.add_argument("--min-overlap", type=int, default=5, help="TOMTOM minimum overlap (default: 5)")
-    p.add_argument("--tomtom-thresh", type=float, default=0.5, help="TOMTOM q-value threshold (default: 0.5)")
-    p.add_argument("--no-raw", action="store_true", help="skip the raw-data STREME baseline")
-    p.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
+    _motifs_arguments(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--length", type=int, default=41)
     p.set_defaults(handler=cmd_motifs)
+
+    p = commands.add_parser("report", help="write RUN_DIR/report.html (self-contained) and report.json")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.set_defaults(handler=cmd_report)
+
+    p = commands.add_parser("run", help="selection -> CAD -> CWGA -> motifs -> report, resuming finished steps")
+    _analysis_arguments(p)
+    _cad_arguments(p, standalone=False)
+    _cwga_arguments(p)
+    _motifs_arguments(p)
+    p.add_argument("--force", action="store_true", help="rerun every step")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _common(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = commands.add_parser("demo", help="run everything on the shipped demo checkpoint and fresh synthetic data")
+    p.add_argument("-o", "--output", default="demo_run", metavar="DIR", help="(default: demo_run)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="default: model/demo of this checkout")
+    p.add_argument("--n", type=int, default=2000, help="synthetic windows to explain (default: 2000)")
+    p.add_argument("--seed", type=int, default=11, help="seed of the fresh synthetic set (default: 11)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--force", action="store_true", help="rerun every step")
+    p.set_defaults(handler=cmd_demo)
 
     p = commands.add_parser("synth", help="synthetic windows with a planted motif grammar")
     p.add_argument("-o", "--output", required=True, metavar="DIR")

@@ -81,6 +81,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
         write_cad(result, stage)
     record = provenance(options, _inputs(checkpoint, data_path, common), common.seed)
     record["selection"] = selection.counts
+    record["data_metrics"] = selection.metrics
     record_step(run_dir, "cad", record)
     return result, selection
 
@@ -110,6 +111,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     options = {**result.options, "n_samples": n_samples, "confidence": confidence}
     record = provenance(options, _inputs(checkpoint, data_path, common), common.seed)
     record["selection"] = selection.counts
+    record["data_metrics"] = selection.metrics
     record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),
                                           "mean_abs_total": float(abs(a.total).mean())}
                                    for view, a in result.attributions.items()}

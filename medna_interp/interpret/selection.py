@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import MednaError
 from ..io import SequenceSet
+from ..metrics import binary_metrics
 from ..models.medna_dfm import MednaDFM
 from ..outputs import atomic_file
 from ..predict import predict_proba
@@ -29,6 +30,7 @@ class Selection:
     source_index : np.ndarray, shape (M,), row of each window in the input data
     n_input : int, windows scored
     n_correct : int, of which correctly classified
+    metrics : dict, the model's metrics on all input windows (threshold 0.5)
     """
 
     data: SequenceSet
@@ -37,6 +39,7 @@ class Selection:
     source_index: np.ndarray
     n_input: int
     n_correct: int
+    metrics: dict
 
     @property
     def labels(self) -> np.ndarray:
@@ -75,4 +78,6 @@ def select_confident(model: MednaDFM, data: SequenceSet, confidence: float = 0.9
                              f"confidence > {confidence} (need {min_per_class}); lower --confidence or use more data")
         chosen.append(members)
     index = np.concatenate(chosen)
-    return Selection(data.subset(index), true_class_p[index], p[index], index, len(data), int(correct.sum()))
+    metrics = binary_metrics(labels, p).to_dict()
+    return Selection(data.subset(index), true_class_p[index], p[index], index, len(data), int(correct.sum()),
+                     metrics)

@@ -13,7 +13,7 @@ from ..errors import MednaError
 from ..io import SequenceSet, write_fasta
 from .export import ExportOptions, available_sources, export, per_base_scores
 from .jaspar import DEFAULT_RELEASE, jaspar_database, jaspar_url
-from .logos import aligned_logo, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
+from .logos import aligned_logo, logo_stem, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
 from .motif import Motif, read_meme
 from .sites import scan_sites
 from .streme import StremeOptions, run_streme
@@ -110,10 +110,10 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
                 "frac_neg_with_site": summary.frac_neg_with_site if summary is not None else None,
                 "note": "" if match else "no database match at the TOMTOM threshold",
             })
-            motif_logo(motif, output / "logos" / _safe(motif.id))
+            motif_logo(motif, output / "logos" / logo_stem(motif.id))
             if match and match.target_id in database_motifs:
                 aligned_logo(motif, database_motifs[match.target_id], match.offset, match.orientation,
-                             output / "logos" / f"{_safe(motif.id)}__{_safe(match.target_id)}",
+                             output / "logos" / f"{logo_stem(motif.id)}__{logo_stem(match.target_id)}",
                              title=f"TOMTOM p = {match.pvalue:.2g}")
     table = pd.DataFrame(rows, columns=MOTIF_COLUMNS)
     table.to_csv(output / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
@@ -132,10 +132,6 @@ def _prefixed(motifs: list[Motif], label: str) -> list[Motif]:
     for motif in motifs:
         motif.id = f"{label}:{motif.id}"
     return motifs
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def _positional_logos(run_dir: Path, data: SequenceSet, sources, folder: Path) -> None:

@@ -21,6 +21,11 @@ import pandas as pd  # noqa: E402
 from .motif import BASES, Motif  # noqa: E402
 
 
+def logo_stem(name: str) -> str:
+    """A file-name-safe stem for a motif id such as ``cad_kmer:1-GAGG`` or ``MA2108.1``."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
 def _frame(matrix: np.ndarray, start: int = 0) -> pd.DataFrame:
     return pd.DataFrame(matrix, columns=list(BASES), index=np.arange(start, start + len(matrix)))
 

@@ -1,0 +1,136 @@
+"""Everything the report shows, gathered from a run directory into one dict."""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import MednaError
+from ..motifs.jaspar import jaspar_url
+from ..motifs.logos import logo_stem
+from ..outputs import PROVENANCE, read_provenance
+
+REQUIRED = {
+    "cad": ("selection.tsv", "medna-interp cad CKPT DATA -o {run}"),
+    "cwga": ("attributions.npz", "medna-interp cwga CKPT DATA -o {run}"),
+    "motifs": ("motifs/motifs.tsv", "medna-interp motifs {run}"),
+}
+TOP_TOKENS = 25
+FEW_SELECTED = 20
+LARGE_DELTA = 0.05
+
+
+def _image(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None if math.isnan(value) else str(value)
+        return value.item() if hasattr(value, "item") else value
+
+    return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def check_run(run_dir: Path) -> dict:
+    """The run's provenance; a one-line error naming missing steps and how to run them."""
+    if not (run_dir / PROVENANCE).exists():
+        raise MednaError(f"{run_dir}: not a run directory (no {PROVENANCE}); create one with "
+                         f"'medna-interp run CKPT DATA -o {run_dir}'")
+    provenance = read_provenance(run_dir)
+    missing = [step for step, (output, _) in REQUIRED.items()
+               if step not in provenance.get("steps", {}) or not (run_dir / output).exists()]
+    if missing:
+        how = "; ".join(f"{step}: {REQUIRED[step][1].format(run=run_dir)}" for step in missing)
+        raise MednaError(f"{run_dir}: missing steps {', '.join(missing)} (run them with {how}, "
+                         f"or all at once with 'medna-interp run CKPT DATA -o {run_dir}')")
+    return provenance
+
+
+def collect(run_dir: Path) -> dict:
+    provenance = check_run(run_dir)
+    steps = provenance["steps"]
+    cad, cwga = steps["cad"], steps["cwga"]
+    warnings = []
+    for name, record in (("CAD", cad), ("CWGA", cwga)):
+        counts = record.get("selection", {})
+        if min(counts.get("positives", 0), counts.get("negatives", 0)) < FEW_SELECTED:
+            warnings.append(f"{name}: only {counts.get('positives')} positives and {counts.get('negatives')} "
+                            f"negatives passed the confidence filter; token statistics are noisy")
+    for view, delta in cwga.get("convergence_delta", {}).items():
+        relative = delta["mean_abs"] / max(delta["mean_abs_total"], 1e-12)
+        if relative > LARGE_DELTA:
+            warnings.append(f"CWGA {view}: mean |IG convergence delta| is {relative:.0%} of the mean |attribution|; "
+                            "raise --steps")
+    auc = cad.get("data_metrics", {}).get("auc")
+    if auc is not None and auc < 0.7:
+        warnings.append(f"the model's AUC on this data is {auc:.3f}: explanations of a weak model say little")
+
+    motifs = pd.read_csv(run_dir / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False,
+                         na_values={"evalue": [""], "pvalue": [""], "best_match_p": [""], "best_match_e": [""],
+                                    "best_match_q": [""]})
+    logos = run_dir / "motifs" / "logos"
+    sources = []
+    for source, group in motifs.groupby("source", sort=False):
+        found = group[group.motif != ""]
+        if found.empty:
+            warnings.append(f"STREME found no motif for {source}")
+        rows = []
+        for row in _records(found):
+            stem = logo_stem(row["motif"])
+            row["logo"] = _image(logos / f"{stem}.png")
+            row["aligned_logo"] = _image(logos / f"{stem}__{logo_stem(row['best_match_id'])}.png") \
+                if row["best_match_id"] else None
+            row["url"] = jaspar_url(row["best_match_id"]) if row["best_match_id"].startswith("MA") else None
+            rows.append(row)
+        sources.append({"source": source, "motifs": rows})
+
+    comparison = []
+    for entry in sources:
+        matched = [m for m in entry["motifs"] if m.get("best_match_p") is not None]
+        best = min(matched, key=lambda m: m["best_match_p"]) if matched else None
+        top = min(entry["motifs"], key=lambda m: m["evalue"] if m["evalue"] is not None else math.inf) \
+            if entry["motifs"] else None
+        comparison.append({
+            "source": entry["source"], "top_motif": top["consensus"] if top else None,
+            "top_motif_evalue": top["evalue"] if top else None,
+            "best_match": f"{best['best_match_name']} ({best['best_match_id']})" if best else None,
+            "best_match_p": best["best_match_p"] if best else None,
+            "best_match_motif": best["consensus"] if best else None,
+        })
+
+    tokens = {}
+    for method, column in (("cad", "cad"), ("cwga", "scaled_contribution")):
+        for view in ("kmer", "bpe"):
+            path = run_dir / f"{method}_{view}.tsv"
+            if path.exists():
+                table = pd.read_csv(path, sep="\t", keep_default_na=False).head(TOP_TOKENS)
+                tokens[f"{method}_{view}"] = _records(table)
+    dims = pd.read_csv(run_dir / "dims.tsv", sep="\t")
+    positional = {name: _image(logos / f"positional_{name}.png")
+                  for name in ("raw", "cad_kmer", "cad_bpe", "cwga_kmer", "cwga_bpe")}
+    database = (run_dir / "motifs" / "database.txt").read_text().splitlines()[0] \
+        if (run_dir / "motifs" / "database.txt").exists() else ""
+    return {
+        "run_dir": str(run_dir),
+        "summary": {
+            "checkpoint": cad["inputs"]["checkpoint"]["path"], "data": cad["inputs"]["data"]["path"],
+            "data_sha256": cad["inputs"]["data"]["sha256"], "selection_cad": cad.get("selection"),
+            "selection_cwga": cwga.get("selection"), "model_metrics": cad.get("data_metrics"),
+            "versions": cad.get("versions"), "seeds": {s: r.get("seed") for s, r in steps.items() if "seed" in r},
+            "commands": {s: " ".join(r["command"]) for s, r in steps.items() if "command" in r},
+            "motif_database": database, "top_dims": int(dims.selected.sum()),
+        },
+        "warnings": warnings,
+        "comparison": comparison,
+        "sources": sources,
+        "tokens": tokens,
+        "dims": _records(dims.head(10)),
+        "images": positional,
+    }

@@ -1,0 +1,139 @@
+"""One self-contained HTML page: inline CSS, inline PNGs, a few lines of inline JS to
+sort tables. Nothing is loaded from the network; only JASPAR matrix pages are linked."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+.sub{color:#666}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.6rem 1rem;margin:1rem 0}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:middle}
+th{background:#f4f6f8;cursor:pointer;user-select:none}th.nosort{cursor:default}tr:nth-child(even) td{background:#fafbfc}
+code,.mono{font-family:SFMono-Regular,Menlo,Consolas,monospace}.grid{display:flex;flex-wrap:wrap;gap:1rem}
+.grid figure{margin:0}figcaption{font-size:.8rem;color:#555}img.logo{height:70px}img.aligned{height:110px}
+img.positional{max-width:100%}.tables{display:flex;flex-wrap:wrap;gap:1.5rem}pre{background:#f4f6f8;padding:.6rem;overflow-x:auto;font-size:.8rem}
+"""
+
+SORT_JS = """
+document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){
+var table=th.closest('table'),body=table.tBodies[0],i=Array.prototype.indexOf.call(th.parentNode.children,th);
+var asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';
+var rows=Array.prototype.slice.call(body.rows);rows.sort(function(a,b){
+var x=a.cells[i].dataset.v||a.cells[i].textContent,y=b.cells[i].dataset.v||b.cells[i].textContent;
+var nx=parseFloat(x),ny=parseFloat(y);var c=(isNaN(nx)||isNaN(ny))?x.localeCompare(y):nx-ny;return asc?c:-c;});
+rows.forEach(function(r){body.appendChild(r);});});});
+"""
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _num(value, digits: int = 3) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return _e(value)
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]], sortable: bool = True) -> str:
+    head = "".join(f"<th>{_e(label)}</th>" for _, label in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for key, _ in columns:
+            value = row.get(key)
+            sort = f' data-v="{_e(value)}"' if isinstance(value, (int, float)) else ""
+            cells.append(f"<td{sort}>{_num(value) if isinstance(value, (int, float)) else _e(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    kind = "sortable" if sortable else ""
+    return f'<table class="{kind}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _image(data: str | None, css: str, alt: str) -> str:
+    return f'<img class="{css}" alt="{_e(alt)}" src="{data}">' if data else ""
+
+
+def render(content: dict) -> str:
+    summary = content["summary"]
+    metrics = summary.get("model_metrics") or {}
+    parts = [f"<h1>Motif report</h1><p class='sub'>{_e(content['run_dir'])} &middot; generated "
+             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>"]
+    for warning in content["warnings"]:
+        parts.append(f'<div class="warn">&#9888; {_e(warning)}</div>')
+
+    cad_sel, cwga_sel = summary.get("selection_cad") or {}, summary.get("selection_cwga") or {}
+    run_rows = [
+        ("Checkpoint", summary["checkpoint"]), ("Data", f"{summary['data']} (sha256 {summary['data_sha256'][:12]}…)"),
+        ("Windows / correctly classified", f"{cad_sel.get('input')} / {cad_sel.get('correct')}"),
+        ("Model on this data", ", ".join(f"{k.upper()} {_num(metrics.get(k))}" for k in
+                                         ("acc", "sn", "sp", "mcc", "auc", "auprc"))),
+        ("CAD selection", f"{cad_sel.get('positives')} positives, {cad_sel.get('negatives')} negatives"),
+        ("CWGA selection", f"{cwga_sel.get('positives')} positives, {cwga_sel.get('negatives')} negatives; "
+                           f"top {summary['top_dims']} h_mod dimensions"),
+        ("Motif database", summary["motif_database"]),
+        ("Versions", ", ".join(f"{k} {v}" for k, v in (summary.get("versions") or {}).items())),
+        ("Seeds", ", ".join(f"{k} {v}" for k, v in summary["seeds"].items())),
+    ]
+    parts.append("<h2>Run</h2><table>" + "".join(f"<tr><th class='nosort'>{_e(k)}</th><td>{_e(v)}</td></tr>"
+                                                   for k, v in run_rows) + "</table>")
+
+    parts.append("<h2>Which source names the best motif</h2><p>Best TOMTOM match p-value of any discovered "
+                 "motif per source (the comparison of the MEDNA-DFM paper, section 6), and each source's most "
+                 "significant STREME motif.</p>")
+    parts.append(_table(content["comparison"], [("source", "Source"), ("top_motif", "Top motif"),
+                                                ("top_motif_evalue", "STREME E"), ("best_match", "Best match"),
+                                                ("best_match_motif", "matched motif"),
+                                                ("best_match_p", "TOMTOM p")]))
+
+    parts.append("<h2>Positional logos</h2><p>kpLogo-style views over the window (0 = the candidate base). "
+                 "Raw: base enrichment in positives vs negatives. CAD: per-base attention in positives minus the "
+                 "negatives' mean. CWGA: per-base attribution in positives.</p><div>")
+    for name, data in content["images"].items():
+        if data:
+            parts.append(f"<figure>{_image(data, 'positional', name)}<figcaption>{_e(name)}</figcaption></figure>")
+    parts.append("</div>")
+
+    parts.append("<h2>Discovered motifs</h2>")
+    for entry in content["sources"]:
+        parts.append(f"<h3>{_e(entry['source'])}</h3>")
+        if not entry["motifs"]:
+            parts.append("<p>STREME found no motif.</p>")
+            continue
+        rows = []
+        for m in entry["motifs"]:
+            match = (f'<a href="{_e(m["url"])}">{_e(m["best_match_name"])} ({_e(m["best_match_id"])})</a>'
+                     if m.get("url") else _e(m.get("best_match_name") or "—"))
+            rows.append(
+                f"<tr><td>{_image(m['logo'], 'logo', m['consensus'])}</td><td class='mono'>{_e(m['consensus'])}</td>"
+                f"<td data-v='{m['evalue'] or ''}'>{_num(m['evalue'])}</td><td>{_num(m['pvalue'])}</td>"
+                f"<td>{_num(m['sites'])}</td><td>{_num(m['frac_pos_with_site'], 2)} / {_num(m['frac_neg_with_site'], 2)}</td>"
+                f"<td>{match}</td><td data-v='{m['best_match_p'] or ''}'>{_num(m['best_match_p'])}</td>"
+                f"<td>{_num(m['best_match_e'])}</td><td>{_num(m['best_match_q'])}</td>"
+                f"<td>{_image(m['aligned_logo'], 'aligned', 'aligned match')}</td></tr>")
+        parts.append("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th>"
+                     "<th>p</th><th>Sites</th><th>With site: pos / neg</th><th>Best match</th><th>Match p</th>"
+                     "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th></tr></thead><tbody>"
+                     + "".join(rows) + "</tbody></table>")
+
+    parts.append(f"<h2>Top tokens</h2><p>Top {len(next(iter(content['tokens'].values()), []))} tokens per "
+                 "method and view; click a header to sort.</p><div class='tables'>")
+    layouts = {"cad": [("token", "Token"), ("cad", "CAd"), ("p_value", "p"), ("q_value", "q"), ("n_pos", "n+"),
+                       ("n_neg", "n−")],
+               "cwga": [("token", "Token"), ("scaled_contribution", "Ĉ"), ("summed_contribution", "C"),
+                        ("n_pos", "n+"), ("n_neg", "n−")]}
+    for name, rows in content["tokens"].items():
+        parts.append(f"<div><h3>{_e(name.replace('_', ' ').upper())}</h3>{_table(rows, layouts[name.split('_')[0]])}</div>")
+    parts.append("</div><h3>Top h_mod dimensions (CWGA weights)</h3>")
+    parts.append(_table(content["dims"], [("dim", "dim"), ("d", "Cohen's d"), ("p_value", "p"),
+                                          ("mean_pos", "mean +"), ("mean_neg", "mean −")]))
+    parts.append("<h2>Commands</h2><pre>" + _e("\n".join(summary["commands"].values())) + "</pre>")
+    body = "\n".join(parts)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>medna-interp report</title>"
+            f"<style>{CSS}</style></head><body>{body}<script>{SORT_JS}</script></body></html>\n")
