@@ -1,0 +1,126 @@
+"""The resumable run, the report and its bad inputs, on the demo checkpoint."""
+
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO_CHECKPOINT
+from medna_interp.cli import main
+from medna_interp.motifs.discover import DatabaseChoice
+from medna_interp.pipeline import RunOptions, run
+from medna_interp.steps import Common
+from medna_interp.synth import write_synthetic
+
+pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
+OPTIONS = RunOptions(cwga={"progress": False, "n_samples": 50, "steps": 20},
+                     motifs={"database": DatabaseChoice(tax="insects")})
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    data = write_synthetic(tmp_path_factory.mktemp("data") / "d", n_train=0, n_test=600, seed=21)
+    run_dir = tmp_path_factory.mktemp("runs") / "run"
+    status = run(DEMO_CHECKPOINT, data / "test.tsv", run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
+    assert set(status.values()) == {"ran"}
+    return data / "test.tsv", run_dir
+
+
+def test_resume_after_cad_runs_only_the_missing_steps(finished_run, tmp_path):
+    data, original = finished_run
+    run_dir = tmp_path / "run"
+    shutil.copytree(original, run_dir)
+    # simulate an interruption right after CAD: every later output is gone
+    for name in ("cwga_selection.tsv", "dims.tsv", "attributions.npz", "cwga_kmer.tsv", "cwga_bpe.tsv",
+                 "report.html", "report.json"):
+        (run_dir / name).unlink()
+    shutil.rmtree(run_dir / "motifs")
+    cad_written = (run_dir / "cad_kmer.tsv").stat().st_mtime_ns
+    status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
+    assert status == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "report": "ran"}
+    assert (run_dir / "cad_kmer.tsv").stat().st_mtime_ns == cad_written
+    again = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
+    assert set(again.values()) == {"skipped"}
+    changed = RunOptions(cwga={**OPTIONS.cwga, "steps": 10}, motifs=OPTIONS.motifs)
+    rerun = run(DEMO_CHECKPOINT, data, run_dir, changed, Common(device="cpu"), log=lambda _: None)
+    assert rerun == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "report": "ran"}
+
+
+class _References(HTMLParser):
+    """Every URL the page would load, and every hyperlink."""
+
+    def __init__(self):
+        super().__init__()
+        self.loads, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        for key in ("src", "srcset", "data", "poster", "background"):
+            if attrs.get(key):
+                self.loads.append(attrs[key])
+        if tag == "link" and attrs.get("href"):
+            self.loads.append(attrs["href"])
+
+
+def test_report_has_no_external_references(finished_run):
+    _, run_dir = finished_run
+    page = (run_dir / "report.html").read_text()
+    parser = _References()
+    parser.feed(page)
+    assert parser.loads and all(url.startswith("data:image/png;base64,") for url in parser.loads)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page) and "@import" not in page
+    # the only hyperlinks are JASPAR matrix pages, which the user may follow
+    assert all(link.startswith("https://jaspar.elixir.no/matrix/") for link in parser.links)
+
+
+def test_report_content_names_the_planted_motifs(finished_run):
+    import json
+
+    _, run_dir = finished_run
+    report = json.loads((run_dir / "report.json").read_text())
+    consensi = [m["consensus"] for s in report["sources"] if s["source"] != "raw" for m in s["motifs"]]
+    assert any("GAGG" in c for c in consensi) and any("AAAA" in c for c in consensi)
+    assert {row["source"] for row in report["comparison"]} >= {"cad_kmer", "cwga_kmer", "raw"}
+    assert report["summary"]["model_metrics"]["auc"] > 0.95
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
+def test_report_renders_in_headless_chromium(finished_run, tmp_path):
+    _, run_dir = finished_run
+    screenshot = tmp_path / "report.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2000",
+                    f"--screenshot={screenshot}", (run_dir / "report.html").as_uri()],
+                   capture_output=True, timeout=120)
+    from PIL import Image
+
+    pixels = Image.open(screenshot).convert("L")
+    histogram = pixels.histogram()
+    assert pixels.size == (1200, 2000)
+    assert max(histogram) / sum(histogram) < 0.97  # not a blank page
+    assert sum(histogram[:100]) > 1000  # dark text and logos were drawn
+
+
+def test_report_on_a_directory_that_is_not_a_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "not a run directory" in err and "medna-interp run" in err
+
+
+def test_report_on_a_run_missing_steps_names_them(finished_run, tmp_path, capsys):
+    _, original = finished_run
+    partial = tmp_path / "partial"
+    shutil.copytree(original, partial)
+    shutil.rmtree(partial / "motifs")
+    (partial / "attributions.npz").unlink()
+    assert main(["report", str(partial)]) == 2
+    err = capsys.readouterr().err
+    assert "missing steps cwga, motifs" in err and f"medna-interp motifs {partial}" in err
+    assert len(err.strip().splitlines()) == 1
