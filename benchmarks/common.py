@@ -1,0 +1,54 @@
+"""Shared set-up for the benchmarks: models of a named size and benchmark windows."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+SHARED = ROOT.parent / "shared" / "data" / "idna_ms"
+
+
+def windows(n: int, seed: int = 0) -> tuple[list[str], list[int], str]:
+    """n labelled windows: real D. melanogaster test windows when present, else synthetic."""
+    from medna_interp.io import read_sequences
+
+    path = SHARED / "6mA_D.melanogaster" / "test.tsv"
+    if path.exists():
+        import numpy as np
+
+        data = read_sequences(path)  # the file lists positives first: take both classes, interleaved
+        rows = np.column_stack([np.flatnonzero(data.labels == 1)[: n // 2],
+                                np.flatnonzero(data.labels == 0)[: n // 2]]).ravel()
+        return [data.sequences[i] for i in rows], data.labels[rows].tolist(), str(path)
+    from medna_interp.synth import Grammar, generate
+    import numpy as np
+
+    rows, _ = generate(Grammar(), n, np.random.default_rng(seed), "s")
+    return [r[2] for r in rows], [r[1] for r in rows], "synthetic"
+
+
+def model_of_size(size: str, sequences: list[str], seed: int = 0):
+    from medna_interp.models.sizes import SIZES, new_model
+    from medna_interp.tokenize import train_bpe_tokenizer
+
+    torch.manual_seed(seed)
+    return new_model(size, train_bpe_tokenizer(sequences, SIZES[size]["bpe_vocab"])).eval()
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpu": platform.processor() or platform.machine()}
+
+
+def save(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
