@@ -30,7 +30,7 @@ def timed_cwga(model, sequences, labels, per_dim, top_dims, steps, internal_batc
 
 def paper_size_child(n: int, steps: int, internal_batch_size: int) -> None:
     """Run in a fresh process so that ru_maxrss is this configuration's peak."""
-    sequences, labels, _ = windows(max(n, 4))
+    sequences, labels, _ = windows(max(n, 64))
     model = model_of_size("base", sequences)
     seconds, _ = timed_cwga(model, sequences[:n], np.asarray(labels[:n]), False, 40, steps, internal_batch_size)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8, help="windows (half positive) for the small-size ratio")
     parser.add_argument("--top-dims", type=int, default=40)
     parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--paper-n", type=int, default=2)
+    parser.add_argument("--paper-n", type=int, default=4, help="windows at the paper size (>= 2 per class)")
     parser.add_argument("--paper-batches", type=int, nargs="+", default=[25, 50])
     parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -69,9 +69,10 @@ def main() -> None:
     for batch in args.paper_batches:
         out = subprocess.run([sys.executable, __file__, "--child", str(args.paper_n), str(args.steps), str(batch)],
                              capture_output=True, text=True, cwd=ROOT)
-        line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
-        record = {"size": "base (paper)", "internal_batch_size": batch, "steps": args.steps, "top_dims": 40,
-                  "views": 2, **json.loads(line)}
+        if out.returncode != 0:
+            raise SystemExit(f"paper-size run failed: {out.stderr.strip().splitlines()[-1]}")
+        record = {"size": "base (paper)", "n": args.paper_n, "internal_batch_size": batch, "steps": args.steps,
+                  "top_dims": 40, "views": 2, **json.loads(out.stdout.strip().splitlines()[-1])}
         paper.append(record)
         print(record, flush=True)
     path = save("cwga_speed", {"benchmark": "cwga_speed", "data": source, "machine": machine(),

@@ -43,8 +43,8 @@ set freshly generated with seed {test_seed} ({n_test} windows).
 ## Training
 `examples/train_demo.py`: AdamW lr {lr}, weight decay {weight_decay}, batch {batch_size},
 flooding b = {flood}, FGM off (epsilon {fgm}): on a 64-wide embedding trained from
-scratch the paper's epsilon 1.0 stalled training (valid AUC 0.86) and 0.1 plateaued at
-0.97, against 1.00 without it (`medna-interp train --fgm-epsilon` keeps it available). Best epoch
+scratch, in trial runs on the first version of this grammar, the paper's epsilon 1.0
+stalled training (valid AUC 0.86) and 0.1 plateaued at 0.97, against 1.00 without it (`medna-interp train --fgm-epsilon` keeps it available). Best epoch
 by validation AUPRC (epoch {best_epoch}), early stopping patience {patience}.
 Trained in {minutes:.1f} min on {threads} CPU threads, torch {torch}.
 

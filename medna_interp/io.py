@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MednaError
+from .outputs import atomic_file
 
 DEFAULT_LENGTH = 41
 FASTA_SUFFIXES = {".fa", ".fasta", ".fna", ".fas"}
@@ -215,8 +216,6 @@ def _parse_fasta(path: Path, lines: list[str]):
 
 def write_fasta(path: str | os.PathLike, records: list[tuple[str, str]]) -> None:
     """Write ``(header, sequence)`` pairs atomically."""
-    from .outputs import atomic_file
-
     with atomic_file(path) as handle:
         for header, sequence in records:
             handle.write(f">{header}\n{sequence}\n")

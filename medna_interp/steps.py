@@ -8,13 +8,25 @@ files, and one ``provenance.json`` with a record per step.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .device import resolve_device, seed_everything
+from .errors import MednaError
+from .interpret.cad import cad, write_cad
+from .interpret.cwga import cwga, write_cwga
+from .interpret.selection import select_confident
 from .io import read_sequences
 from .models.checkpoint import from_pretrained
-from .outputs import provenance, record_step, staged
+from .models.dnabert import load_dnabert
+from .models.dnabert2 import load_dnabert2
+from .motifs.discover import DatabaseChoice, discover
+from .motifs.export import ExportOptions
+from .motifs.meme import find_tool
+from .motifs.streme import StremeOptions
+from .motifs.tomtom import TomtomOptions
+from .outputs import provenance, read_provenance, record_step, staged
+from .tokenize import BpeTokenizer
 
 
 @dataclass
@@ -49,25 +61,14 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
             kmer_encoder: str | None = None, bpe_encoder: str | None = None,
             common: Common = Common()):
     """Selection then CAD; writes ``selection.tsv``, ``cad_{view}.tsv`` and positional profiles."""
-    from .interpret.cad import cad, write_cad
-    from .interpret.selection import select_confident
-
     model, data = _load(checkpoint, data_path, common)
-    if "bpe" in views and not model.has_bpe_view:
-        from .errors import MednaError
-
-        raise MednaError(f"{checkpoint}: the checkpoint has no BPE view (fusion {model.config.fusion!r}); "
-                         "use --view kmer")
+    for view in views:  # before any computation, so a wrong --view writes nothing
+        model.require_view(view)
     standalone = {}
     if kmer_encoder:
-        from .models.dnabert import load_dnabert
-
         encoder, tokenizer = load_dnabert(kmer_encoder)
         standalone["kmer"] = (encoder.to(model.device), tokenizer)
     if bpe_encoder:
-        from .models.dnabert2 import load_dnabert2
-        from .tokenize import BpeTokenizer
-
         standalone["bpe"] = (load_dnabert2(bpe_encoder).to(model.device),
                              BpeTokenizer.from_file(Path(bpe_encoder) / "tokenizer.json"))
     selection = select_confident(model, data, confidence, max_per_class, batch_size=common.batch_size)
@@ -93,11 +94,9 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
              common: Common = Common()):
     """Selection (top ``n_samples`` per class) then CWGA; writes ``cwga_selection.tsv``,
     ``dims.tsv``, ``cwga_{view}.tsv`` and ``attributions.npz``."""
-    from .errors import MednaError
-    from .interpret.cwga import cwga, write_cwga
-    from .interpret.selection import select_confident
-
     model, data = _load(checkpoint, data_path, common)
+    for view in views:
+        model.require_view(view)
     if top_dims > model.width:
         raise MednaError(f"--top-dims {top_dims} is larger than the model width d = {model.width}")
     selection = select_confident(model, data, confidence, n_samples, min_per_class=2,
@@ -121,9 +120,6 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
 
 def run_data(run_dir: str | os.PathLike, length: int | None = 41):
     """The labelled windows a run was made from, as recorded by its CAD or CWGA step."""
-    from .errors import MednaError
-    from .outputs import read_provenance
-
     steps = read_provenance(run_dir).get("steps", {})
     for step in ("cad", "cwga"):
         inputs = steps.get(step, {}).get("inputs", {})
@@ -137,12 +133,6 @@ def run_data(run_dir: str | os.PathLike, length: int | None = 41):
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, seed: int = 0, length: int | None = 41):
     """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``."""
-    from .motifs.discover import DatabaseChoice, discover
-    from .motifs.export import ExportOptions
-    from .motifs.meme import find_tool
-    from .motifs.streme import StremeOptions
-    from .motifs.tomtom import TomtomOptions
-
     data, inputs = run_data(run_dir, length)
     for tool in ("streme", "tomtom"):
         find_tool(tool, meme_bin)  # fail before any work if MEME is missing
@@ -153,8 +143,6 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     with staged(run_dir) as stage:
         result = discover(run_dir, data, stage / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline)
-    from dataclasses import asdict
-
     options = {"export": asdict(export_options), "streme": asdict(streme), "tomtom": asdict(tomtom),
                "database": database.describe(), "raw_baseline": raw_baseline}
     record = provenance(options, {"data": inputs["data"]["path"]}, seed)

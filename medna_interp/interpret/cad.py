@@ -86,8 +86,7 @@ def _view_source(model: MednaDFM | None, view: str, standalone: tuple | None):
     if view == "kmer":
         return model.kmer_tokenizer, lambda b: model.encode_kmer(b.input_ids, b.attention_mask,
                                                                  output_attentions=True)[1], model.device
-    if not model.has_bpe_view:
-        raise MednaError(f"the checkpoint has no BPE view (fusion {model.config.fusion!r}); use --view kmer")
+    model.require_view(view)
     return model.bpe_tokenizer, lambda b: model.encode_bpe(b.input_ids, b.attention_mask,
                                                            output_attentions=True)[1], model.device
 

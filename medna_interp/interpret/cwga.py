@@ -236,8 +236,7 @@ def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views
         if (labels == value).sum() < 2:
             raise MednaError(f"CWGA needs at least 2 {name} samples, got {(labels == value).sum()}")
     for view in views:
-        if view == "bpe" and not model.has_bpe_view:
-            raise MednaError(f"the checkpoint has no BPE view (fusion {model.config.fusion!r}); use --view kmer")
+        model.require_view(view)
     hidden = collect(model, list(sequences), ("h_mod", "h_kmer"), batch_size)
     ranking = rank_dimensions(hidden["h_mod"], hidden["h_kmer"], labels, top_dims, dim_score)
     tables, attributions = {}, {}

@@ -21,7 +21,7 @@ from ..errors import MednaError
 from ..outputs import atomic_dir, sha256_of
 from ..tokenize import BpeTokenizer, KmerTokenizer
 from .dnabert import load_dnabert
-from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict
+from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict, read_weights
 from .medna_dfm import MednaConfig, MednaDFM
 
 FORMAT = "medna-interp-checkpoint"
@@ -109,8 +109,6 @@ def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "
     kmer_tokenizer = KmerTokenizer.from_file(directory / KMER_VOCAB)
     bpe_tokenizer = BpeTokenizer.from_file(directory / BPE_TOKENIZER) if has_bpe else None
     model = MednaDFM.build(config, kmer_config, bpe_config, kmer_tokenizer, bpe_tokenizer)
-    from .dnabert2 import read_weights
-
     load_state_strict(model, read_weights(directory), str(directory / WEIGHTS))
     return model.to(device).eval()
 

@@ -190,6 +190,11 @@ class MednaDFM(nn.Module):
     def has_bpe_view(self) -> bool:
         return self.bpe_encoder is not None
 
+    def require_view(self, view: str) -> None:
+        """Fail with a user error when ``view`` ("kmer" or "bpe") is not part of this model."""
+        if view == "bpe" and not self.has_bpe_view:
+            raise MednaError(f"the checkpoint has no BPE view (fusion {self.config.fusion!r}); use --view kmer")
+
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
