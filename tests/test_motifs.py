@@ -113,3 +113,20 @@ def test_streme_finds_a_cg_motif_in_real_5hmc_data(tmp_path):
     write_fasta(tmp_path / "neg.fa", neg)
     result = run_streme(tmp_path / "pos.fa", tmp_path / "neg.fa", tmp_path / "out", StremeOptions(nmotifs=3))
     assert any("CG" in m.consensus and m.evalue < 0.05 for m in result.motifs)
+
+
+def test_a_source_without_motifs_gets_a_valid_no_motif_row(tmp_path):
+    import pandas as pd
+
+    from medna_interp.io import SequenceSet
+    from medna_interp.motifs.discover import DatabaseChoice, discover
+
+    sequences = random_sequences(120, seed=8)
+    data = SequenceSet([f"s{i}" for i in range(120)], sequences, np.array([1, 0] * 60), "random")
+    database = tmp_path / "db.meme"
+    write_meme(database, [Motif("X1", "x", np.eye(4)[[0, 1, 2, 3, 0]], 10)])
+    result = discover(tmp_path, data, tmp_path / "motifs", streme=StremeOptions(nmotifs=0),
+                      database=DatabaseChoice(motif_db=str(database)), sources=[])
+    table = pd.read_csv(tmp_path / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
+    assert len(table) == 1 and table.source[0] == "raw" and table.motif[0] == ""
+    assert table.note[0] == "STREME found no motif" and result.matches == []
