@@ -121,8 +121,8 @@ def test_a_source_without_motifs_gets_a_valid_no_motif_row(tmp_path):
     from medna_interp.io import SequenceSet
     from medna_interp.motifs.discover import DatabaseChoice, discover
 
-    sequences = random_sequences(120, seed=8)
-    data = SequenceSet([f"s{i}" for i in range(120)], sequences, np.array([1, 0] * 60), "random")
+    sequences = random_sequences(60, seed=8)  # the same windows as positives and as negatives
+    data = SequenceSet([f"s{i}" for i in range(120)], sequences + sequences, np.array([1] * 60 + [0] * 60), "same")
     database = tmp_path / "db.meme"
     write_meme(database, [Motif("X1", "x", np.eye(4)[[0, 1, 2, 3, 0]], 10)])
     result = discover(tmp_path, data, tmp_path / "motifs", streme=StremeOptions(nmotifs=0),
