@@ -31,13 +31,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--fgm-epsilon", type=float, default=0.0)
     parser.add_argument("--flood", type=float, default=0.06)
+    parser.add_argument("--warmup", type=float, default=0.1)
     args = parser.parse_args()
     folder = SHARED / args.dataset
     if not folder.exists():
         raise SystemExit(f"{folder} not found: this benchmark needs the shared iDNA-MS data")
     torch.set_num_threads(2)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, fgm_epsilon=args.fgm_epsilon, flood=args.flood,
-                         patience=3, seed=0)
+                         warmup=args.warmup, patience=3, seed=0)
     with tempfile.TemporaryDirectory() as work:
         start = time.perf_counter()
         checkpoint, result = train(folder / "train.tsv", Path(work) / "ckpt", size=args.size, config=config,

@@ -22,7 +22,7 @@ from medna_interp.synth import Grammar, write_synthetic
 from medna_interp.train import TrainConfig, train
 
 SEED = 0
-TRAIN_CONFIG = TrainConfig(epochs=15, lr=1e-3, flood=0.06, fgm_epsilon=0.0, patience=5, seed=SEED)
+TRAIN_CONFIG = TrainConfig(epochs=15, lr=1e-3, flood=0.06, fgm_epsilon=0.0, patience=5, seed=SEED, warmup=0.0)
 
 CARD = """# MEDNA-DFM demo checkpoint (tiny, synthetic)
 
@@ -41,7 +41,7 @@ the GAGG core, three quarters the A-tract) or AT-rich background (A/T 0.3, C/G 0
 set freshly generated with seed {test_seed} ({n_test} windows).
 
 ## Training
-`examples/train_demo.py`: AdamW lr {lr}, weight decay {weight_decay}, batch {batch_size},
+`examples/train_demo.py`: AdamW lr {lr} (constant), weight decay {weight_decay}, batch {batch_size},
 flooding b = {flood}, FGM off (epsilon {fgm}): on a 64-wide embedding trained from
 scratch, in trial runs on the first version of this grammar, the paper's epsilon 1.0
 stalled training (valid AUC 0.86) and 0.1 plateaued at 0.97, against 1.00 without it (`medna-interp train --fgm-epsilon` keeps it available). Best epoch
@@ -81,7 +81,7 @@ def main() -> None:
     card = CARD.format(width=model.width, parameters=sum(p.numel() for p in model.parameters()), seed=SEED,
                        test_seed=SEED + 1, n_train=4000, n_test=1000, best_epoch=result.best_epoch,
                        minutes=minutes, threads=torch.get_num_threads(), torch=torch.__version__,
-                       fgm=TRAIN_CONFIG.fgm_epsilon, **{k: v for k, v in vars(TRAIN_CONFIG).items() if k not in ("fgm_epsilon", "seed")},
+                       fgm=TRAIN_CONFIG.fgm_epsilon, **{k: v for k, v in vars(TRAIN_CONFIG).items() if k not in ("fgm_epsilon", "seed", "warmup")},
                        **{k: metrics[k] for k in ("acc", "sn", "sp", "mcc", "auc", "auprc")})
     (path / "README.md").write_text(card)
     print(f"wrote {path}: test AUC {metrics['auc']:.4f}, ACC {metrics['acc']:.4f}")

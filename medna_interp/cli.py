@@ -64,16 +64,18 @@ def cmd_import_checkpoint(args) -> None:
 
 def cmd_train(args) -> None:
     from .models.medna_dfm import MednaConfig
-    from .models.sizes import SIZES
+    from .models.sizes import size_config
     from .train import TrainConfig, train
 
     if args.kmer_encoder is None and args.bpe_encoder is not None:
         raise MednaError("--bpe-encoder needs --kmer-encoder as well")
-    expert_ff = args.expert_ff or (256 if args.kmer_encoder else SIZES.get(args.size, SIZES["tiny"])["expert_ff"])
-    model_config = MednaConfig(fusion=args.fusion, n_experts=args.experts, expert_ff=expert_ff)
+    overrides = dict(fusion=args.fusion, n_experts=args.experts, expert_ff=args.expert_ff, dropout=args.dropout)
+    model_config = MednaConfig(**{k: v for k, v in overrides.items() if v is not None}) if args.kmer_encoder \
+        else size_config(args.size, **overrides)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
-                         patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed)
+                         patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
+                         warmup=args.warmup)
     path, result = train(args.train, args.output, valid_path=args.valid, size=args.size,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
                          model_config=model_config, config=config, length=args.length or None,
@@ -154,12 +156,14 @@ def _cwga_arguments(parser: argparse.ArgumentParser) -> None:
                        help="interpolated inputs per forward pass; lower it to save memory (default: 128)")
     group.add_argument("--per-dim", action="store_true",
                        help="one IG pass per dimension (K times slower, same result; for verification)")
+    group.add_argument("--min-count", type=int, default=3,
+                       help="drop tokens seen fewer times (both classes together) from cwga_*.tsv (default: 3)")
 
 
 def _cwga_kwargs(args) -> dict:
     return dict(views=_views(args.view), top_dims=args.top_dims, dim_score=args.dim_score, n_samples=args.n_samples,
                 confidence=args.confidence, baseline=args.baseline, steps=args.steps,
-                internal_batch_size=args.internal_batch_size, per_dim=args.per_dim,
+                internal_batch_size=args.internal_batch_size, per_dim=args.per_dim, min_count=args.min_count,
                 progress=not getattr(args, "quiet", False))
 
 
@@ -357,10 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fusion", default="film", choices=("film", "concat", "kmer_only", "reverse_film"))
     p.add_argument("--experts", type=int, default=4, choices=(0, 1, 2, 4, 8), help="MoE experts (default: 4)")
     p.add_argument("--expert-ff", type=int, help="expert feed-forward width (default: by size; 256 for DNABERT)")
+    p.add_argument("--dropout", type=float,
+                   help="dropout of the experts and classifier (default: 0.5, the paper's; 0.1 for --size small)")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--patience", type=int, default=4, help="epochs without a better valid AUPRC before stopping")
     p.add_argument("--lr", type=float, help="AdamW learning rate (default: 1e-5 from DNABERT, else by size)")
     p.add_argument("--weight-decay", type=float, default=0.003)
+    p.add_argument("--warmup", type=float, default=0.1,
+                   help="fraction of steps with a linear learning-rate warm-up, then linear decay; 0 = constant")
     p.add_argument("--flood", type=float, default=0.06, help="flooding level b; 0 disables (default: 0.06)")
     p.add_argument("--fgm-epsilon", type=float, default=1.0, help="FGM epsilon; 0 disables (default: 1.0)")
     p.add_argument("--quiet", action="store_true", help="no progress output")

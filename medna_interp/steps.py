@@ -90,7 +90,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
 def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
              views=("kmer", "bpe"), top_dims: int = 40, dim_score: str = "activation", n_samples: int = 100,
              confidence: float = 0.9, baseline: str | None = None, steps: int = 50,
-             internal_batch_size: int = 128, per_dim: bool = False, progress: bool = True,
+             internal_batch_size: int = 128, per_dim: bool = False, min_count: int = 3, progress: bool = True,
              common: Common = Common()):
     """Selection (top ``n_samples`` per class) then CWGA; writes ``cwga_selection.tsv``,
     ``dims.tsv``, ``cwga_{view}.tsv`` and ``attributions.npz``."""
@@ -103,7 +103,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
                                  batch_size=common.batch_size)
     result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
-                  per_dim=per_dim, batch_size=common.batch_size, progress=progress)
+                  per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress)
     with staged(run_dir) as stage:
         selection.write(stage / "cwga_selection.tsv")
         write_cwga(result, stage, selection.data.ids, selection.labels)

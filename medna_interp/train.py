@@ -22,7 +22,7 @@ from .io import SequenceSet, read_sequences
 from .metrics import binary_metrics
 from .models.checkpoint import from_encoders, save_pretrained
 from .models.medna_dfm import MednaConfig, MednaDFM
-from .models.sizes import SIZES, new_model
+from .models.sizes import SIZES, new_model, size_config
 from .outputs import provenance
 from .predict import predict_proba
 from .tokenize import train_bpe_tokenizer
@@ -63,6 +63,21 @@ class FGM:
         self._backup = []
 
 
+def warmup_then_decay(total_steps: int, warmup: float):
+    """Learning-rate factor per step: linear 0 -> 1 over ``warmup`` of the steps, then 1 -> 0.
+    ``warmup=0`` keeps the rate constant."""
+    if warmup <= 0:
+        return lambda step: 1.0
+    warm = max(1, int(round(warmup * total_steps)))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
+
+    return factor
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 20
@@ -74,6 +89,9 @@ class TrainConfig:
     patience: int = 4
     valid_fraction: float = 0.1
     seed: int = 0
+    #: fraction of all steps spent warming the learning rate up linearly, after which it
+    #: decays linearly to 0; post-LayerNorm encoders trained from scratch need the warm-up
+    warmup: float = 0.1
 
 
 @dataclass
@@ -119,6 +137,8 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
         embeddings.append(model.bpe_encoder.get_input_embeddings().weight)
     fgm = FGM(embeddings, config.fgm_epsilon) if config.fgm_epsilon > 0 else None
     rng = np.random.default_rng(config.seed)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, warmup_then_decay(config.epochs * -(-len(train_data) // config.batch_size), config.warmup))
 
     best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
     history: list[dict] = []
@@ -139,6 +159,7 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
                 flooding_loss(F.cross_entropy(model.run(inputs).logits, target), config.flood).backward()
                 fgm.restore()
             optimiser.step()
+            schedule.step()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses):.4f}")
         metrics = binary_metrics(valid_data.labels, predict_proba(model, valid_data.sequences, config.batch_size))
@@ -180,8 +201,7 @@ def train(
     """
     config = config or TrainConfig()
     if model_config is None:
-        model_config = MednaConfig(expert_ff=SIZES[size]["expert_ff"]) if kmer_encoder is None and size in SIZES \
-            else MednaConfig()
+        model_config = size_config(size) if kmer_encoder is None else MednaConfig()
     train_data = read_sequences(train_path, length=length)
     _check_both_classes(train_data, "training")
     if valid_path is not None:

@@ -17,11 +17,12 @@ def model(tiny_checkpoint):
 def test_fused_equals_per_dimension(model):
     seqs = random_sequences(8, seed=12)
     labels = np.array([1, 0] * 4)
-    fused = cwga(model, seqs, labels, top_dims=6, steps=8, internal_batch_size=64)
-    per_dim = cwga(model, seqs, labels, top_dims=6, steps=8, internal_batch_size=64, per_dim=True)
+    fused = cwga(model, seqs, labels, top_dims=6, steps=8, internal_batch_size=64, min_count=1)
+    per_dim = cwga(model, seqs, labels, top_dims=6, steps=8, internal_batch_size=64, per_dim=True, min_count=1)
     for view in ("kmer", "bpe"):
         a = fused.tokens[view].set_index("token").sort_index()
         b = per_dim.tokens[view].set_index("token").sort_index()
+        assert len(a) > 20 and a.index.equals(b.index)
         assert np.abs(a.scaled_contribution - b.scaled_contribution).max() <= 1e-4
         assert np.allclose(fused.attributions[view].per_base, per_dim.attributions[view].per_base, atol=1e-5)
 
@@ -75,3 +76,15 @@ def test_cwga_bad_inputs(tiny_checkpoint, labelled_tsv, tmp_path, capsys):
                  "--top-dims", "4"]) == 2
     err = capsys.readouterr().err
     assert "need 2" in err and not run.exists()
+
+
+def test_rare_tokens_leave_the_token_table():
+    from medna_interp.interpret.cwga import ViewAttribution, aggregate_tokens
+
+    tokens = [["AAA", "CCC"], ["AAA", "GGG"], ["AAA", "CCC"], ["CCC"]]
+    scores = [np.array([1.0, 2.0]), np.array([3.0, 9.0]), np.array([0.5, 1.0]), np.array([0.2])]
+    attribution = ViewAttribution(tokens, [], scores, np.zeros((4, 3)), np.zeros(4), np.zeros(4))
+    table = aggregate_tokens(attribution, np.array([1, 1, 0, 0]), min_count=2).set_index("token")
+    assert "GGG" not in table.index  # a single occurrence
+    assert table.loc["AAA", "summed_contribution"] == pytest.approx(2.0 - 0.5)
+    assert table.scaled_contribution.abs().max() == pytest.approx(1.0)

@@ -97,3 +97,12 @@ def test_training_on_bad_data_fails_at_once_without_checkpoint(tmp_path, capsys,
     code = main(["train", str(path), "-o", str(out), "--quiet"])
     assert code == 2 and expected in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_warmup_then_linear_decay():
+    from medna_interp.train import warmup_then_decay
+
+    factor = warmup_then_decay(total_steps=100, warmup=0.1)
+    assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
+    assert factor(10) == pytest.approx(1.0) and factor(55) == pytest.approx(0.5) and factor(100) == 0.0
+    assert warmup_then_decay(100, 0.0)(0) == 1.0

@@ -189,8 +189,12 @@ def attribute_view(model: MednaDFM, sequences: Sequence[str], view: str, dims: n
     return ViewAttribution(tokens, spans, scores, np.vstack(per_base), np.concatenate(deltas), np.asarray(totals))
 
 
-def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray) -> pd.DataFrame:
-    """Per token string: class means over all occurrences, C(t) = mean_pos - mean_neg, C / max|C|."""
+def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray, min_count: int = 3) -> pd.DataFrame:
+    """Per token string: class means over all occurrences, C(t) = mean_pos - mean_neg, C / max|C|.
+
+    A class without the token contributes a mean of 0 (the token adds no attribution
+    there). Tokens seen fewer than ``min_count`` times in all are dropped: single
+    occurrences otherwise top the table by chance."""
     frame = pd.DataFrame({
         "window": np.repeat(np.arange(len(attribution.tokens)), [len(t) for t in attribution.tokens]),
         "token": [t for row in attribution.tokens for t in row],
@@ -199,6 +203,8 @@ def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray) -> pd.Dat
     frame["label"] = np.asarray(labels)[frame["window"].to_numpy()]
     grouped = frame.groupby(["token", "label"])["score"].agg(["mean", "count"]).unstack("label")
     grouped = grouped.reindex(columns=pd.MultiIndex.from_product([["mean", "count"], [0, 1]]))
+    counts = grouped[("count", 1)].fillna(0) + grouped[("count", 0)].fillna(0)
+    grouped = grouped[counts >= min_count]
     mean_pos, mean_neg = grouped[("mean", 1)].fillna(0.0), grouped[("mean", 0)].fillna(0.0)
     contribution = (mean_pos - mean_neg).to_numpy()
     peak = np.abs(contribution).max() if len(contribution) else 0.0
@@ -217,7 +223,7 @@ def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray) -> pd.Dat
 def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views: Sequence[str] = VIEWS,
          top_dims: int = 40, dim_score: str = "activation", baseline: str | None = None, steps: int = 50,
          internal_batch_size: int = 128, per_dim: bool = False, batch_size: int = 64,
-         progress: bool = False) -> CwgaResult:
+         min_count: int = 3, progress: bool = False) -> CwgaResult:
     """Contrastive weighted gradient attribution.
 
     Parameters
@@ -226,6 +232,7 @@ def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views
     top_dims : K dimensions of h_mod to aggregate
     baseline : "pad", "mask" or "zero"; None = per-view default (BPE pad, k-mer zero)
     per_dim : K IG passes instead of one fused pass (identical up to float error)
+    min_count : tokens with fewer occurrences (both classes together) leave the table
 
     Returns
     -------
@@ -245,10 +252,10 @@ def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views
                                             baseline=baseline, steps=steps,
                                             internal_batch_size=internal_batch_size, per_dim=per_dim,
                                             progress=progress)
-        tables[view] = aggregate_tokens(attributions[view], labels)
+        tables[view] = aggregate_tokens(attributions[view], labels, min_count)
     options = {"views": list(views), "top_dims": top_dims, "dim_score": dim_score,
                "baseline": {v: baseline or DEFAULT_BASELINE[v] for v in views}, "steps": steps,
-               "internal_batch_size": internal_batch_size, "per_dim": per_dim}
+               "internal_batch_size": internal_batch_size, "per_dim": per_dim, "min_count": min_count}
     return CwgaResult(ranking, tables, attributions, options)
 
 
