@@ -248,6 +248,9 @@ def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--min-overlap", type=int, default=5, help="TOMTOM minimum overlap (default: 5)")
     group.add_argument("--tomtom-thresh", type=float, default=0.5, help="TOMTOM q-value threshold (default: 0.5)")
     group.add_argument("--no-raw", action="store_true", help="skip the raw-data STREME baseline")
+    group.add_argument("--shuffled-control", action="store_true",
+                       help="STREME control = shuffles of the exported primary sequences (keeping --order-mers) "
+                            "instead of the exported negatives")
     group.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
 
 
@@ -262,7 +265,7 @@ def _motifs_kwargs(args) -> dict:
                              order=args.order, strands=args.strands, seed=args.seed),
         tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
-        meme_bin=args.meme_bin, raw_baseline=not args.no_raw,
+        meme_bin=args.meme_bin, raw_baseline=not args.no_raw, shuffled_control=args.shuffled_control,
     )
 
 

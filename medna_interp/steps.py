@@ -131,7 +131,8 @@ def run_data(run_dir: str | os.PathLike, length: int | None = 41):
 
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
-               meme_bin: str | None = None, raw_baseline: bool = True, seed: int = 0, length: int | None = 41):
+               meme_bin: str | None = None, raw_baseline: bool = True, shuffled_control: bool = False,
+               seed: int = 0, length: int | None = 41):
     """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``."""
     data, inputs = run_data(run_dir, length)
     for tool in ("streme", "tomtom"):
@@ -142,9 +143,10 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     database = database or DatabaseChoice()
     with staged(run_dir) as stage:
         result = discover(run_dir, data, stage / "motifs", export_options=export_options, streme=streme,
-                          tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline)
+                          tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
+                          shuffled_control=shuffled_control)
     options = {"export": asdict(export_options), "streme": asdict(streme), "tomtom": asdict(tomtom),
-               "database": database.describe(), "raw_baseline": raw_baseline}
+               "database": database.describe(), "raw_baseline": raw_baseline, "shuffled_control": shuffled_control}
     record = provenance(options, {"data": inputs["data"]["path"]}, seed)
     record_step(run_dir, "motifs", record)
     return result

@@ -87,3 +87,25 @@ def test_cad_bad_inputs_exit_2_and_write_nothing(tiny_checkpoint, tmp_path, caps
     kmer_only = save_pretrained(new_model("tiny", None, config=MednaConfig(fusion="kmer_only")), tmp_path / "ko")
     assert main(["cad", str(kmer_only), str(labelled), "-o", str(run), "--view", "bpe"]) == 2
     assert "no BPE view" in capsys.readouterr().err and not run.exists()
+
+
+def test_attention_from_standalone_encoders(tiny_checkpoint, kmer_dir, bpe_dir):
+    from medna_interp.interpret.cad import cad
+    from medna_interp.models.dnabert import load_dnabert
+    from medna_interp.models.dnabert2 import load_dnabert2
+    from medna_interp.tokenize import BpeTokenizer
+
+    model = from_pretrained(tiny_checkpoint)
+    seqs = random_sequences(10, seed=6)
+    labels = np.array([1, 0] * 5)
+    own = cad(model, seqs, labels, min_samples=1)
+    kmer_encoder, kmer_tokenizer = load_dnabert(kmer_dir)
+    standalone = {"kmer": (kmer_encoder, kmer_tokenizer),
+                  "bpe": (load_dnabert2(bpe_dir), BpeTokenizer.from_file(bpe_dir / "tokenizer.json"))}
+    theirs = cad(model, seqs, labels, min_samples=1, standalone=standalone)
+    assert theirs.options["encoders"] == "standalone"
+    # tiny_checkpoint's encoders were built from these very directories, untrained since,
+    # so both routes must give the same tables
+    for view in ("kmer", "bpe"):
+        a, b = own.tokens[view].set_index("token").sort_index(), theirs.tokens[view].set_index("token").sort_index()
+        assert a.index.equals(b.index) and np.allclose(a.cad, b.cad, atol=1e-4)

@@ -130,3 +130,10 @@ def test_a_source_without_motifs_gets_a_valid_no_motif_row(tmp_path):
     table = pd.read_csv(tmp_path / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
     assert len(table) == 1 and table.source[0] == "raw" and table.motif[0] == ""
     assert table.note[0] == "STREME found no motif" and result.matches == []
+
+
+def test_streme_with_shuffled_control(tmp_path):
+    pos, _ = _planted(tmp_path, motif="GAGGTACG")
+    result = run_streme(pos, None, tmp_path / "out", StremeOptions(nmotifs=1))
+    assert result.n_control == 0 and "--n" not in result.command
+    assert "GAGGTA" in result.motifs[0].consensus and result.motifs[0].evalue < 1e-3

@@ -106,3 +106,19 @@ def test_warmup_then_linear_decay():
     assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
     assert factor(10) == pytest.approx(1.0) and factor(55) == pytest.approx(0.5) and factor(100) == 0.0
     assert warmup_then_decay(100, 0.0)(0) == 1.0
+
+
+def test_grammar_from_yaml(tmp_path):
+    from medna_interp.io import read_sequences
+    from medna_interp.synth import Grammar
+
+    path = tmp_path / "grammar.yaml"
+    path.write_text("length: 30\ncentre_base: C\nlogic: or\nmotifs:\n"
+                    "  - {name: CG_box, sequence: CGCG, start_min: 4, start_max: 8}\n"
+                    "  - {name: T_run, sequence: TTTTT, start_min: 20, start_max: 24}\n")
+    grammar = Grammar.from_file(path)
+    out = write_synthetic(tmp_path / "data", grammar, n_train=60, n_test=0, seed=2)
+    data = read_sequences(out / "train.tsv", length=30)
+    for sequence, label in zip(data.sequences, data.labels):
+        carries = "CGCG" in sequence[4:12] or "TTTTT" in sequence[20:29]
+        assert sequence[15] == "C" and carries == bool(label)

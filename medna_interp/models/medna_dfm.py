@@ -186,6 +186,19 @@ class MednaDFM(nn.Module):
         bpe_encoder = None if config.fusion == "kmer_only" else DnaBert2Model(bpe_config)
         return cls(config, build_dnabert(kmer_config), bpe_encoder, kmer_tokenizer, bpe_tokenizer)
 
+    @classmethod
+    def from_pretrained(cls, directory, device="cpu") -> "MednaDFM":
+        """Load a checkpoint directory (see :mod:`medna_interp.models.checkpoint`)."""
+        from .checkpoint import from_pretrained
+
+        return from_pretrained(directory, device)
+
+    def save_pretrained(self, directory, **metadata):
+        """Write this model as a checkpoint directory, atomically."""
+        from .checkpoint import save_pretrained
+
+        return save_pretrained(self, directory, **metadata)
+
     @property
     def has_bpe_view(self) -> bool:
         return self.bpe_encoder is not None

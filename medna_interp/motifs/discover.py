@@ -54,7 +54,8 @@ class MotifsResult:
 def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.PathLike, *,
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
-             meme_bin: str | None = None, raw_baseline: bool = True, sources=None) -> MotifsResult:
+             meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
+             shuffled_control: bool = False) -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
     Parameters
@@ -62,6 +63,9 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     run_dir : a run directory with CAD and/or CWGA outputs
     data : the labelled windows of the run (for the raw baseline and site scans)
     sources : (source, view) pairs; default every available one
+    shuffled_control : STREME's shuffles of the primary sequences (``streme.order``-mer
+        composition kept) as control for the model-guided sources, instead of the
+        exported negatives
     """
     run_dir, output = Path(run_dir), Path(output)
     sources = list(sources) if sources is not None else available_sources(run_dir)
@@ -77,7 +81,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         if exported.n_primary == 0:
             discovered[label], notes[label] = [], "nothing exported (no positive scores)"
             continue
-        result = run_streme(exported.primary, exported.control, folder / "streme", streme, meme_bin)
+        control = None if shuffled_control else exported.control
+        result = run_streme(exported.primary, control, folder / "streme", streme, meme_bin)
         discovered[label] = _prefixed(result.motifs, label)
     if raw_baseline:
         folder = output / RAW
