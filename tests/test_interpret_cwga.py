@@ -9,9 +9,9 @@ from medna_interp.models.checkpoint import from_pretrained
 
 
 @pytest.fixture(scope="module")
-def model(tiny_checkpoint):
+def model(tiny_checkpoint, device):
     torch.manual_seed(0)
-    return from_pretrained(tiny_checkpoint)
+    return from_pretrained(tiny_checkpoint, device)
 
 
 def test_fused_equals_per_dimension(model):
@@ -35,9 +35,10 @@ def test_completeness_within_delta_and_delta_shrinks(model, view):
     coarse = attribute_view(model, seqs, view, ranking.dims, ranking.weights, steps=2)
     fine = attribute_view(model, seqs, view, ranking.dims, ranking.weights, steps=64)
 
-    inputs = model.tokenize(seqs)
+    inputs = model.tokenize(seqs).to(model.device)
     batch = inputs.kmer if view == "kmer" else inputs.bpe
-    target = _Target(model, view, torch.as_tensor(ranking.dims), torch.as_tensor(ranking.weights, dtype=torch.float32))
+    target = _Target(model, view, torch.as_tensor(ranking.dims, device=model.device),
+                     torch.as_tensor(ranking.weights, dtype=torch.float32, device=model.device))
     with torch.no_grad():
         if view == "kmer":
             other = model.encode_bpe(inputs.bpe.input_ids, inputs.bpe.attention_mask)[0]
@@ -46,7 +47,7 @@ def test_completeness_within_delta_and_delta_shrinks(model, view):
             other = model.encode_kmer(inputs.kmer.input_ids, inputs.kmer.attention_mask)[0]
             embeds = model.bpe_encoder.get_input_embeddings()(batch.input_ids)
         reference = _baseline_vectors(model, view, batch, embeds, "zero" if view == "kmer" else "pad")
-        gap = (target(embeds, batch.attention_mask, other) - target(reference, batch.attention_mask, other)).numpy()
+        gap = (target(embeds, batch.attention_mask, other) - target(reference, batch.attention_mask, other)).cpu().numpy()
     for result in (coarse, fine):
         assert np.all(np.abs(result.total - gap) <= np.abs(result.delta) + 1e-5)
     assert np.abs(fine.delta).mean() < np.abs(coarse.delta).mean()

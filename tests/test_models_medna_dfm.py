@@ -22,14 +22,15 @@ def test_round_trip_through_encoder_dirs_and_checkpoint(kmer_dir, bpe_dir, tmp_p
     assert torch.equal(before, _logits(reloaded, sequences))
 
 
-def test_forward_returns_every_intermediate(tiny_checkpoint, sequences):
-    model = from_pretrained(tiny_checkpoint)
+def test_forward_returns_every_intermediate(tiny_checkpoint, sequences, device):
+    model = from_pretrained(tiny_checkpoint, device)
     out = model.run(model.tokenize(sequences), output_attentions=True)
     n, d = len(sequences), model.width
     for name in ("h_kmer", "h_bpe", "gamma", "beta", "h_mod", "h_moe"):
         assert getattr(out, name).shape == (n, d), name
-    assert out.gate.shape == (n, 4) and torch.allclose(out.gate.sum(1), torch.ones(n))
+    assert out.gate.shape == (n, 4) and torch.allclose(out.gate.sum(1), torch.ones(n, device=device))
     assert out.logits.shape == (n, 2)
+    assert out.logits.device.type == device.type
     assert torch.allclose(out.h_mod, out.gamma * out.h_kmer + out.beta)
     assert out.kmer_attentions[-1].shape == (n, 4, 38, 38)
     assert out.bpe_attentions[-1].shape[:2] == (n, 4)
