@@ -45,8 +45,21 @@ class TokenBatch:
         """Boolean mask, shape (B, L): positions that cover bases (not special, not padding)."""
         return self.spans[..., 0] >= 0
 
+    def sequence_tokens(self, row: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Row ``row`` without specials and padding: token strings, spans (T, 2), and the
+        boolean position mask (L,) that selects them."""
+        keep = self.is_sequence_token[row]
+        tokens = [t for t, k in zip(self.tokens[row], keep[: len(self.tokens[row])]) if k]
+        return tokens, self.spans[row][keep], keep
+
     def to(self, device: torch.device | str) -> "TokenBatch":
         return TokenBatch(self.input_ids.to(device), self.attention_mask.to(device), self.spans, self.tokens)
+
+
+def span_cover(spans: np.ndarray, length: int) -> np.ndarray:
+    """Boolean (T, length): which bases each of T tokens covers, from spans (T, 2)."""
+    position = np.arange(length)
+    return (position[None, :] >= spans[:, :1]) & (position[None, :] < spans[:, 1:])
 
 
 def _pad(rows: list[list[int]], spans: list[list[tuple[int, int]]], tokens, pad_id: int) -> TokenBatch:

@@ -19,8 +19,8 @@ import torch
 
 from ..errors import MednaError
 from ..models.medna_dfm import MednaDFM
-from ..tokenize import TokenBatch
-from .stats import benjamini_hochberg, cohens_d, welch_p
+from ..tokenize import TokenBatch, span_cover
+from .stats import benjamini_hochberg, cohens_d, token_occurrences, welch_p
 
 VIEWS = ("kmer", "bpe")
 TOKEN_COLUMNS = ["token", "cad", "p_value", "q_value", "mean_pos", "mean_neg", "sd_pos", "sd_neg",
@@ -114,11 +114,10 @@ def cls_attention(model: MednaDFM | None, sequences: Sequence[str], view: str, l
                     raise MednaError(f"--heads: the {view} encoder has {chosen.shape[1]} heads (0-based)")
                 chosen = chosen[:, list(heads)]
             cls_row = chosen[:, :, 0, :].mean(1).float().cpu().numpy()  # (B, L)
-            real = batch.is_sequence_token
             for row in range(len(cls_row)):
-                keep = real[row]
-                tokens.append([t for t, k in zip(batch.tokens[row], keep[: len(batch.tokens[row])]) if k])
-                spans.append(batch.spans[row][keep])
+                row_tokens, row_spans, keep = batch.sequence_tokens(row)
+                tokens.append(row_tokens)
+                spans.append(row_spans)
                 scores.append(cls_row[row][keep])
     return ViewAttention(tokens, spans, scores)
 
@@ -127,9 +126,8 @@ def positional_profile(spans: list[np.ndarray], scores: list[np.ndarray], labels
                        length: int) -> PositionalProfile:
     """Spread each token's score over the bases it covers; average where tokens overlap."""
     per_base = np.zeros((len(scores), length))
-    position = np.arange(length)
     for i, (span, score) in enumerate(zip(spans, scores)):
-        cover = (position[None, :] >= span[:, :1]) & (position[None, :] < span[:, 1:])  # (T, length)
+        cover = span_cover(span, length)
         counts = cover.sum(0)
         per_base[i] = np.divide(score @ cover, counts, out=np.zeros(length), where=counts > 0)
     mean_pos, mean_neg = per_base[labels == 1].mean(0), per_base[labels == 0].mean(0)
@@ -139,12 +137,7 @@ def positional_profile(spans: list[np.ndarray], scores: list[np.ndarray], labels
 def token_statistics(tokens: list[list[str]], scores: list[np.ndarray], labels: np.ndarray,
                      min_samples: int = 3, per_sequence_mean: bool = False) -> pd.DataFrame:
     """CAd, Welch p and BH q per token string, from every occurrence (or per-window means)."""
-    frame = pd.DataFrame({
-        "window": np.repeat(np.arange(len(tokens)), [len(t) for t in tokens]),
-        "token": [t for row in tokens for t in row],
-        "score": np.concatenate(scores) if scores else np.empty(0),
-    })
-    frame["label"] = labels[frame["window"].to_numpy()]
+    frame = token_occurrences(tokens, scores, labels)
     if per_sequence_mean:
         frame = frame.groupby(["window", "token", "label"], as_index=False)["score"].mean()
     grouped = frame.groupby(["token", "label"])["score"].agg(["mean", "var", "count"]).unstack("label")

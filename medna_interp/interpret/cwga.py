@@ -25,8 +25,8 @@ import torch
 from ..errors import MednaError
 from ..models.medna_dfm import MednaDFM
 from ..predict import collect
-from ..tokenize import TokenBatch
-from .stats import contrast_columns
+from ..tokenize import TokenBatch, span_cover
+from .stats import contrast_columns, token_occurrences
 
 VIEWS = ("kmer", "bpe")
 BASELINES = ("pad", "mask", "zero")
@@ -171,16 +171,13 @@ def attribute_view(model: MednaDFM, sequences: Sequence[str], view: str, dims: n
             attribution += w * a.detach()
             delta += w * d.detach().to(delta.dtype)
         token_scores = attribution.sum(-1).float().cpu().numpy()  # (B, L)
-        real = batch.is_sequence_token
-        position = np.arange(length)
         for row in range(len(part)):
-            keep = real[row]
-            row_spans = batch.spans[row][keep]
+            row_tokens, row_spans, keep = batch.sequence_tokens(row)
             row_scores = token_scores[row][keep]
-            tokens.append([t for t, k in zip(batch.tokens[row], keep[: len(batch.tokens[row])]) if k])
+            tokens.append(row_tokens)
             spans.append(row_spans)
             scores.append(row_scores)
-            cover = (position[None, :] >= row_spans[:, :1]) & (position[None, :] < row_spans[:, 1:])
+            cover = span_cover(row_spans, length)
             per_base.append((row_scores / cover.sum(1)) @ cover)
             totals.append(float(token_scores[row][batch.attention_mask[row].cpu().numpy().astype(bool)].sum()))
         deltas.append(delta.cpu().numpy())
@@ -195,12 +192,7 @@ def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray, min_count
     A class without the token contributes a mean of 0 (the token adds no attribution
     there). Tokens seen fewer than ``min_count`` times in all are dropped: single
     occurrences otherwise top the table by chance."""
-    frame = pd.DataFrame({
-        "window": np.repeat(np.arange(len(attribution.tokens)), [len(t) for t in attribution.tokens]),
-        "token": [t for row in attribution.tokens for t in row],
-        "score": np.concatenate(attribution.scores),
-    })
-    frame["label"] = np.asarray(labels)[frame["window"].to_numpy()]
+    frame = token_occurrences(attribution.tokens, attribution.scores, labels)
     grouped = frame.groupby(["token", "label"])["score"].agg(["mean", "count"]).unstack("label")
     grouped = grouped.reindex(columns=pd.MultiIndex.from_product([["mean", "count"], [0, 1]]))
     counts = grouped[("count", 1)].fillna(0) + grouped[("count", 0)].fillna(0)

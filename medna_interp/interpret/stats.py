@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 
@@ -52,3 +53,14 @@ def contrast_columns(values: np.ndarray, labels: np.ndarray) -> dict[str, np.nda
     args = (pos.mean(0), neg.mean(0), pos.var(0, ddof=1), neg.var(0, ddof=1), len(pos), len(neg))
     return {"mean_pos": args[0], "mean_neg": args[1], "difference": args[0] - args[1],
             "d": cohens_d(*args), "p": welch_p(*args)}
+
+
+def token_occurrences(tokens: list[list[str]], scores: list[np.ndarray], labels: np.ndarray) -> pd.DataFrame:
+    """One row per token occurrence: window, token, score, label (of its window)."""
+    frame = pd.DataFrame({
+        "window": np.repeat(np.arange(len(tokens)), [len(t) for t in tokens]),
+        "token": [t for row in tokens for t in row],
+        "score": np.concatenate(scores) if scores else np.empty(0),
+    })
+    frame["label"] = np.asarray(labels)[frame["window"].to_numpy()]
+    return frame
