@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -111,7 +112,10 @@ def positional_logo(matrix: np.ndarray, stem: str | os.PathLike, title: str, yla
     length = len(matrix)
     frame = _frame(matrix, start=1)
     figure, axis = plt.subplots(figsize=(max(6.0, 0.22 * length + 1), 2.2))
-    logomaker.Logo(frame, ax=axis, color_scheme="classic", flip_below=False)
+    with warnings.catch_warnings():
+        # an all-zero matrix (nothing differs) is a valid, flat logo; matplotlib warns on its y-range
+        warnings.filterwarnings("ignore", message="Attempting to set identical low and high ylims")
+        logomaker.Logo(frame, ax=axis, color_scheme="classic", flip_below=False)
     centre = length // 2 + 1
     axis.axvline(centre, color="grey", lw=0.6, ls="--")
     axis.axhline(0, color="black", lw=0.5)
