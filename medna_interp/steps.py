@@ -7,9 +7,12 @@ files, and one ``provenance.json`` with a record per step.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .device import resolve_device, seed_everything
 from .errors import MednaError
@@ -26,6 +29,7 @@ from .motifs.meme import find_tool
 from .motifs.streme import StremeOptions
 from .motifs.tomtom import TomtomOptions
 from .outputs import provenance, read_provenance, record_step, staged
+from .predict import predict_proba
 from .tokenize import BpeTokenizer
 
 
@@ -55,6 +59,26 @@ def _inputs(checkpoint, data_path, common: Common) -> dict:
     return inputs
 
 
+PREDICTIONS = "predictions.npz"
+
+
+def _probabilities(run_dir, model, data, record: dict, batch_size: int) -> tuple[np.ndarray, str, bool]:
+    """P(modified) of every window, shape (N,), reused from ``RUN_DIR/predictions.npz`` when it
+    was made from the same checkpoint and data (by checksum): CAD and CWGA both select from it.
+    Returns (probabilities, cache key, freshly computed)."""
+    key = json.dumps({name: entry["sha256"] for name, entry in record["inputs"].items()}, sort_keys=True)
+    path = Path(run_dir) / PREDICTIONS
+    if path.exists():
+        cached = np.load(path)
+        if str(cached["key"]) == key and len(cached["p_modified"]) == len(data):
+            return cached["p_modified"], key, False
+    return predict_proba(model, data.sequences, batch_size), key, True
+
+
+def _save_probabilities(stage: Path, probabilities: np.ndarray, key: str) -> None:
+    np.savez(stage / PREDICTIONS, p_modified=probabilities, key=np.array(key))
+
+
 def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
             views=("kmer", "bpe"), layer: int = -1, heads=None, min_samples: int = 3,
             per_sequence_mean: bool = False, confidence: float = 0.9, max_per_class: int | None = None,
@@ -71,7 +95,9 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     if bpe_encoder:
         standalone["bpe"] = (load_dnabert2(bpe_encoder).to(model.device),
                              BpeTokenizer.from_file(Path(bpe_encoder) / "tokenizer.json"))
-    selection = select_confident(model, data, confidence, max_per_class, batch_size=common.batch_size)
+    record = provenance({}, _inputs(checkpoint, data_path, common), common.seed)
+    probabilities, key, fresh = _probabilities(run_dir, model, data, record, common.batch_size)
+    selection = select_confident(model, data, confidence, max_per_class, probabilities=probabilities)
     result = cad(model, selection.data.sequences, selection.labels, views=views, layer=layer, heads=heads,
                  min_samples=min_samples, per_sequence_mean=per_sequence_mean,
                  batch_size=common.batch_size, standalone=standalone)
@@ -80,7 +106,9 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     with staged(run_dir) as stage:
         selection.write(stage / "selection.tsv")
         write_cad(result, stage)
-    record = provenance(options, _inputs(checkpoint, data_path, common), common.seed)
+        if fresh:
+            _save_probabilities(stage, probabilities, key)
+    record["config"] = options
     record["selection"] = selection.counts
     record["data_metrics"] = selection.metrics
     record_step(run_dir, "cad", record)
@@ -99,16 +127,18 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
         model.require_view(view)
     if top_dims > model.width:
         raise MednaError(f"--top-dims {top_dims} is larger than the model width d = {model.width}")
-    selection = select_confident(model, data, confidence, n_samples, min_per_class=2,
-                                 batch_size=common.batch_size)
+    record = provenance({}, _inputs(checkpoint, data_path, common), common.seed)
+    probabilities, key, fresh = _probabilities(run_dir, model, data, record, common.batch_size)
+    selection = select_confident(model, data, confidence, n_samples, min_per_class=2, probabilities=probabilities)
     result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
                   per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress)
     with staged(run_dir) as stage:
         selection.write(stage / "cwga_selection.tsv")
         write_cwga(result, stage, selection.data.ids, selection.labels)
-    options = {**result.options, "n_samples": n_samples, "confidence": confidence}
-    record = provenance(options, _inputs(checkpoint, data_path, common), common.seed)
+        if fresh:
+            _save_probabilities(stage, probabilities, key)
+    record["config"] = {**result.options, "n_samples": n_samples, "confidence": confidence}
     record["selection"] = selection.counts
     record["data_metrics"] = selection.metrics
     record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),

@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+
+from conftest import DEMO_CHECKPOINT
+from medna_interp import steps
+from medna_interp.steps import Common, run_cad, run_cwga
+from medna_interp.synth import write_synthetic
+
+pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
+
+
+def test_cwga_reuses_the_predictions_cad_made_for_the_same_inputs(tmp_path, monkeypatch):
+    data = write_synthetic(tmp_path / "a", n_train=0, n_test=200, seed=4) / "test.tsv"
+    calls = []
+    original = steps.predict_proba
+    monkeypatch.setattr(steps, "predict_proba", lambda *a, **k: calls.append(1) or original(*a, **k))
+    run = tmp_path / "run"
+    cwga_options = dict(views=("kmer",), n_samples=5, steps=4, top_dims=8, progress=False)
+    run_cad(DEMO_CHECKPOINT, data, run, views=("kmer",), common=Common(device="cpu"))
+    run_cwga(DEMO_CHECKPOINT, data, run, common=Common(device="cpu"), **cwga_options)
+    assert len(calls) == 1 and (run / "predictions.npz").exists()
+    cached = np.load(run / "predictions.npz")["p_modified"]
+    assert cached.shape == (200,) and np.all((cached >= 0) & (cached <= 1))
+
+    other = write_synthetic(tmp_path / "b", n_train=0, n_test=200, seed=5) / "test.tsv"
+    run_cwga(DEMO_CHECKPOINT, other, run, common=Common(device="cpu"), **cwga_options)
+    assert len(calls) == 2  # other data: the cache does not apply
