@@ -34,11 +34,7 @@ class DatabaseChoice:
     motif_db: str | None = None
 
     def path(self) -> Path:
-        if self.motif_db:
-            path = Path(self.motif_db)
-            read_meme(path)  # fails early with a clear message if unreadable
-            return path
-        return jaspar_database(self.release, self.tax)
+        return Path(self.motif_db) if self.motif_db else jaspar_database(self.release, self.tax)
 
     def describe(self) -> str:
         return self.motif_db or f"{self.release} CORE {self.tax}"
@@ -72,6 +68,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     if not sources and not raw_baseline:
         raise MednaError(f"{run_dir}: no CAD or CWGA outputs; run 'medna-interp cad' or 'cwga' first")
     db_path = database.path()
+    database_motifs = {m.id: m for m in read_meme(db_path)}  # read once; fails before any STREME run
     discovered: dict[str, list[Motif]] = {}
     notes: dict[str, str] = {}
     for source, view in sources:
@@ -93,10 +90,10 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         discovered[RAW] = _prefixed(result.motifs, RAW)
 
     every = [m for motifs in discovered.values() for m in motifs]
-    matches = run_tomtom(every, db_path, output / "tomtom", tomtom, meme_bin)
+    names = {motif_id: motif.name for motif_id, motif in database_motifs.items()}
+    matches = run_tomtom(every, db_path, output / "tomtom", tomtom, meme_bin, names=names)
     best = best_matches(matches)
     scan = scan_sites(every, data, output) if every else None
-    database_motifs = {m.id: m for m in read_meme(db_path)}
 
     rows = []
     for label, motifs in discovered.items():

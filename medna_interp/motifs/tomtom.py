@@ -44,18 +44,20 @@ class Match:
 
 
 def run_tomtom(queries: list[Motif], database: str | os.PathLike, output: str | os.PathLike,
-               options: TomtomOptions = TomtomOptions(), meme_bin: str | None = None) -> list[Match]:
+               options: TomtomOptions = TomtomOptions(), meme_bin: str | None = None,
+               names: dict[str, str] | None = None) -> list[Match]:
     """All matches of ``queries`` against a MEME-format ``database``, best first per query.
 
     Writes ``queries.meme`` and ``tomtom.tsv`` under ``output``. Target names come from
-    the database file (TOMTOM's TSV has ids only).
+    ``names`` (id -> name) or, if not given, from the database file (TOMTOM's TSV has ids only).
     """
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     if not queries:
         (output / "tomtom.tsv").write_text("\t".join(TSV_COLUMNS) + "\n")
         return []
-    names = {motif.id: motif.name for motif in read_meme(database)}
+    if names is None:
+        names = {motif.id: motif.name for motif in read_meme(database)}
     query_file = output / "queries.meme"
     write_meme(query_file, queries)
     binary = find_tool("tomtom", meme_bin)
