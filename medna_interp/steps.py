@@ -16,7 +16,7 @@ import numpy as np
 
 from .device import resolve_device, seed_everything
 from .errors import MednaError
-from .interpret.cad import cad, write_cad
+from .interpret.cad import cad, scan, write_cad
 from .interpret.cwga import cwga, write_cwga
 from .interpret.selection import select_confident
 from .io import read_sequences
@@ -62,17 +62,25 @@ def _inputs(checkpoint, data_path, common: Common) -> dict:
 PREDICTIONS = "predictions.npz"
 
 
-def _probabilities(run_dir, model, data, record: dict, batch_size: int) -> tuple[np.ndarray, str, bool]:
-    """P(modified) of every window, shape (N,), reused from ``RUN_DIR/predictions.npz`` when it
-    was made from the same checkpoint and data (by checksum): CAD and CWGA both select from it.
-    Returns (probabilities, cache key, freshly computed)."""
+def _cached_probabilities(run_dir, data, record: dict) -> tuple[np.ndarray | None, str, bool]:
+    """P(modified) of every window, shape (N,), from ``RUN_DIR/predictions.npz`` when it was
+    made from the same checkpoint and data (by checksum): CAD and CWGA both select from it.
+    Returns (probabilities or None, cache key, whether they still have to be computed)."""
     key = json.dumps({name: entry["sha256"] for name, entry in record["inputs"].items()}, sort_keys=True)
     path = Path(run_dir) / PREDICTIONS
     if path.exists():
         cached = np.load(path)
         if str(cached["key"]) == key and len(cached["p_modified"]) == len(data):
             return cached["p_modified"], key, False
-    return predict_proba(model, data.sequences, batch_size), key, True
+    return None, key, True
+
+
+def _probabilities(run_dir, model, data, record: dict, batch_size: int) -> tuple[np.ndarray, str, bool]:
+    """As :func:`_cached_probabilities`, predicting when nothing usable is cached."""
+    probabilities, key, fresh = _cached_probabilities(run_dir, data, record)
+    if probabilities is None:
+        probabilities = predict_proba(model, data.sequences, batch_size)
+    return probabilities, key, fresh
 
 
 def _save_probabilities(stage: Path, probabilities: np.ndarray, key: str) -> None:
@@ -96,11 +104,19 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
         standalone["bpe"] = (load_dnabert2(bpe_encoder).to(model.device),
                              BpeTokenizer.from_file(Path(bpe_encoder) / "tokenizer.json"))
     record = provenance({}, _inputs(checkpoint, data_path, common), common.seed)
-    probabilities, key, fresh = _probabilities(run_dir, model, data, record, common.batch_size)
+    probabilities, key, fresh = _cached_probabilities(run_dir, data, record)
+    attention = None
+    if probabilities is None:
+        if standalone:
+            probabilities = predict_proba(model, data.sequences, common.batch_size)
+        else:  # the predicting pass reads the attention too: no second pass over the selection
+            probabilities, attention = scan(model, data.sequences, views, layer, heads, common.batch_size)
     selection = select_confident(model, data, confidence, max_per_class, probabilities=probabilities)
+    if attention is not None:
+        attention = {view: read.subset(selection.source_index) for view, read in attention.items()}
     result = cad(model, selection.data.sequences, selection.labels, views=views, layer=layer, heads=heads,
                  min_samples=min_samples, per_sequence_mean=per_sequence_mean,
-                 batch_size=common.batch_size, standalone=standalone)
+                 batch_size=common.batch_size, standalone=standalone, attention=attention)
     options = {**result.options, "confidence": confidence, "max_per_class": max_per_class,
                "kmer_encoder": kmer_encoder, "bpe_encoder": bpe_encoder}
     with staged(run_dir) as stage:

@@ -109,3 +109,20 @@ def test_attention_from_standalone_encoders(tiny_checkpoint, kmer_dir, bpe_dir):
     for view in ("kmer", "bpe"):
         a, b = own.tokens[view].set_index("token").sort_index(), theirs.tokens[view].set_index("token").sort_index()
         assert a.index.equals(b.index) and np.allclose(a.cad, b.cad, atol=1e-4)
+
+
+def test_scan_predicts_and_reads_attention_in_one_pass(tiny_checkpoint):
+    from medna_interp.interpret.cad import scan
+    from medna_interp.predict import predict_proba
+
+    model = from_pretrained(tiny_checkpoint)
+    seqs = random_sequences(9, seed=12)
+    probabilities, attention = scan(model, seqs, heads=[0, 2], batch_size=4)
+    assert np.allclose(probabilities, predict_proba(model, seqs, batch_size=4), atol=1e-6)
+    for view in ("kmer", "bpe"):
+        alone = cls_attention(model, seqs, view, heads=[0, 2], batch_size=4)
+        assert attention[view].tokens == alone.tokens
+        for a, b in zip(attention[view].scores, alone.scores):
+            assert np.allclose(a, b, atol=1e-6)
+        picked = attention[view].subset([7, 1])
+        assert picked.tokens == [alone.tokens[7], alone.tokens[1]]

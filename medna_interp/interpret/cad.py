@@ -8,16 +8,18 @@ are an option), batches are used, and every occurrence of a token counts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from ..errors import MednaError
+from ..models.attention import LayerInput, cls_attention_row, layer_index, n_heads
 from ..models.medna_dfm import MednaDFM
 from ..tokenize import TokenBatch, span_cover
 from .stats import benjamini_hochberg, cohens_d, token_occurrences, welch_p
@@ -26,10 +28,6 @@ VIEWS = ("kmer", "bpe")
 TOKEN_COLUMNS = ["token", "cad", "p_value", "q_value", "mean_pos", "mean_neg", "sd_pos", "sd_neg",
                  "n_pos", "n_neg"]
 
-#: (token ids batch) -> per-layer attention tuple, each (B, heads, L, L)
-AttentionFn = Callable[[TokenBatch], tuple[torch.Tensor, ...]]
-
-
 @dataclass
 class ViewAttention:
     """[CLS] attention for one view: per window, the real tokens, their spans and scores."""
@@ -37,6 +35,18 @@ class ViewAttention:
     tokens: list[list[str]]
     spans: list[np.ndarray]
     scores: list[np.ndarray]
+
+    def extend(self, batch: TokenBatch, cls_rows: np.ndarray) -> None:
+        """Append a batch's windows from their [CLS] rows, shape (B, L)."""
+        for row in range(len(cls_rows)):
+            row_tokens, row_spans, keep = batch.sequence_tokens(row)
+            self.tokens.append(row_tokens)
+            self.spans.append(row_spans)
+            self.scores.append(cls_rows[row][keep])
+
+    def subset(self, index: Sequence[int]) -> "ViewAttention":
+        return ViewAttention([self.tokens[i] for i in index], [self.spans[i] for i in index],
+                             [self.scores[i] for i in index])
 
 
 @dataclass
@@ -67,28 +77,39 @@ class CadResult:
     options: dict = field(default_factory=dict)
 
 
-def _view_source(model: MednaDFM | None, view: str, standalone: tuple | None):
-    """The tokenizer and an attention function for a view, from the model or stand-alone encoders."""
+@dataclass
+class _AttentionSource:
+    """Where a view's attention comes from: an encoder, its tokenizer, and whether it
+    runs with the attention mask (the authors' DNABERT-2 pooling ran without one)."""
+
+    encoder: torch.nn.Module
+    tokenizer: object
+    masked: bool
+
+    def mask(self, batch: TokenBatch) -> torch.Tensor | None:
+        return batch.attention_mask if self.masked else None
+
+
+def _attention_source(model: MednaDFM | None, view: str, standalone: tuple | None) -> _AttentionSource:
     if standalone is not None:
         encoder, tokenizer = standalone
-        encoder.eval()
-        if view == "kmer":
-            from ..models.dnabert import eager_attention
-
-            def attend(batch):
-                with eager_attention(encoder):
-                    return encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                                   output_attentions=True).attentions
-        else:
-            def attend(batch):
-                return encoder(batch.input_ids, batch.attention_mask, output_attentions=True).attentions
-        return tokenizer, attend, next(encoder.parameters()).device
-    if view == "kmer":
-        return model.kmer_tokenizer, lambda b: model.encode_kmer(b.input_ids, b.attention_mask,
-                                                                 output_attentions=True)[1], model.device
+        return _AttentionSource(encoder.eval(), tokenizer, True)
     model.require_view(view)
-    return model.bpe_tokenizer, lambda b: model.encode_bpe(b.input_ids, b.attention_mask,
-                                                           output_attentions=True)[1], model.device
+    if view == "kmer":
+        return _AttentionSource(model.kmer_encoder, model.kmer_tokenizer, True)
+    return _AttentionSource(model.bpe_encoder, model.bpe_tokenizer, model.config.bpe_pooling == "masked_mean")
+
+
+def _head_mean(rows: torch.Tensor, heads: Sequence[int] | None) -> np.ndarray:
+    """(B, heads, L) -> (B, L), averaged over the chosen heads."""
+    if heads is not None:
+        rows = rows[:, list(heads)]
+    return rows.mean(1).float().cpu().numpy()
+
+
+def _check_heads(encoder: torch.nn.Module, heads: Sequence[int] | None, view: str) -> None:
+    if heads is not None and max(heads) >= n_heads(encoder):
+        raise MednaError(f"--heads: the {view} encoder has {n_heads(encoder)} heads (0-based)")
 
 
 def cls_attention(model: MednaDFM | None, sequences: Sequence[str], view: str, layer: int = -1,
@@ -96,30 +117,57 @@ def cls_attention(model: MednaDFM | None, sequences: Sequence[str], view: str, l
                   standalone: tuple | None = None) -> ViewAttention:
     """Attention from [CLS] to every real token in ``layer``, averaged over ``heads``.
 
-    Returns per window the token strings, spans (T, 2) and scores (T,), special
-    tokens and padding removed.
+    Only the layers up to ``layer`` run. Returns per window the token strings, spans
+    (T, 2) and scores (T,), special tokens and padding removed.
     """
-    tokenizer, attend, device = _view_source(model, view, standalone)
-    tokens, spans, scores = [], [], []
+    source = _attention_source(model, view, standalone)
+    index = layer_index(source.encoder, layer, view)
+    _check_heads(source.encoder, heads, view)
+    device = next(source.encoder.parameters()).device
+    attention = ViewAttention([], [], [])
     with torch.inference_mode():
         for start in range(0, len(sequences), batch_size):
-            batch = tokenizer.encode(sequences[start : start + batch_size])
-            attentions = attend(batch.to(device))
-            try:
-                chosen = attentions[layer]
-            except IndexError:
-                raise MednaError(f"--layer {layer}: the {view} encoder has {len(attentions)} layers") from None
-            if heads is not None:
-                if max(heads) >= chosen.shape[1]:
-                    raise MednaError(f"--heads: the {view} encoder has {chosen.shape[1]} heads (0-based)")
-                chosen = chosen[:, list(heads)]
-            cls_row = chosen[:, :, 0, :].mean(1).float().cpu().numpy()  # (B, L)
-            for row in range(len(cls_row)):
-                row_tokens, row_spans, keep = batch.sequence_tokens(row)
-                tokens.append(row_tokens)
-                spans.append(row_spans)
-                scores.append(cls_row[row][keep])
-    return ViewAttention(tokens, spans, scores)
+            batch = source.tokenizer.encode(sequences[start : start + batch_size]).to(device)
+            mask = source.mask(batch)
+            with LayerInput(source.encoder, index, stop=True) as captured:
+                source.encoder(input_ids=batch.input_ids, attention_mask=mask)
+            attention.extend(batch, _head_mean(cls_attention_row(source.encoder, index, captured.hidden, mask),
+                                               heads))
+    return attention
+
+
+def scan(model: MednaDFM, sequences: Sequence[str], views: Sequence[str] = VIEWS, layer: int = -1,
+         heads: Sequence[int] | None = None, batch_size: int = 64) -> tuple[np.ndarray, dict[str, ViewAttention]]:
+    """P(modified) and the [CLS] attention of every window, from one forward pass.
+
+    Selection needs the prediction of every window and CAD the attention of those
+    selected; the forward pass that predicts already runs the encoders, so the
+    attention rows cost only their own small computation.
+
+    Returns
+    -------
+    probabilities : np.ndarray, shape (N,)
+    attention : {view: ViewAttention} for all N windows
+    """
+    sources = {view: _attention_source(model, view, None) for view in views}
+    indices = {view: layer_index(source.encoder, layer, view) for view, source in sources.items()}
+    for view, source in sources.items():
+        _check_heads(source.encoder, heads, view)
+    model.eval()
+    probabilities, attention = [], {view: ViewAttention([], [], []) for view in views}
+    with torch.inference_mode():
+        for start in range(0, len(sequences), batch_size):
+            inputs = model.tokenize(sequences[start : start + batch_size]).to(model.device)
+            batches = {"kmer": inputs.kmer, "bpe": inputs.bpe}
+            with contextlib.ExitStack() as stack:
+                captured = {view: stack.enter_context(LayerInput(source.encoder, indices[view]))
+                            for view, source in sources.items()}
+                probabilities.append(model.run(inputs).probabilities.float().cpu().numpy())
+            for view, source in sources.items():
+                batch = batches[view]
+                rows = cls_attention_row(source.encoder, indices[view], captured[view].hidden, source.mask(batch))
+                attention[view].extend(batch, _head_mean(rows, heads))
+    return np.concatenate(probabilities), attention
 
 
 def positional_profile(spans: list[np.ndarray], scores: list[np.ndarray], labels: np.ndarray,
@@ -160,7 +208,8 @@ def token_statistics(tokens: list[list[str]], scores: list[np.ndarray], labels: 
 def cad(model: MednaDFM | None, sequences: Sequence[str], labels: np.ndarray, *, views: Sequence[str] = VIEWS,
         layer: int = -1, heads: Sequence[int] | None = None, min_samples: int = 3,
         per_sequence_mean: bool = False, batch_size: int = 64,
-        standalone: dict[str, tuple] | None = None) -> CadResult:
+        standalone: dict[str, tuple] | None = None,
+        attention: dict[str, ViewAttention] | None = None) -> CadResult:
     """Contrastive attention Cohen's d for each view.
 
     Parameters
@@ -171,18 +220,23 @@ def cad(model: MednaDFM | None, sequences: Sequence[str], labels: np.ndarray, *,
     heads : head indices to average (None = all)
     standalone : optional {view: (encoder, tokenizer)} to read attention from
         stand-alone encoders instead of the model's own (the authors' way)
+    attention : optional {view: ViewAttention} of these sequences, already read
+        (by :func:`scan`, with the same layer and heads)
 
     Returns
     -------
     CadResult with, per view, a token table and a positional profile
     """
     labels = np.asarray(labels)
-    standalone = standalone or {}
+    standalone, attention = standalone or {}, attention or {}
     tables, profiles = {}, {}
     for view in views:
-        attention = cls_attention(model, sequences, view, layer, heads, batch_size, standalone.get(view))
-        tables[view] = token_statistics(attention.tokens, attention.scores, labels, min_samples, per_sequence_mean)
-        profiles[view] = positional_profile(attention.spans, attention.scores, labels, len(sequences[0]))
+        if view in attention:
+            read = attention[view]
+        else:
+            read = cls_attention(model, sequences, view, layer, heads, batch_size, standalone.get(view))
+        tables[view] = token_statistics(read.tokens, read.scores, labels, min_samples, per_sequence_mean)
+        profiles[view] = positional_profile(read.spans, read.scores, labels, len(sequences[0]))
     options = {"views": list(views), "layer": layer, "heads": None if heads is None else list(heads),
                "min_samples": min_samples, "per_sequence_mean": per_sequence_mean,
                "encoders": "standalone" if standalone else "checkpoint"}
