@@ -47,6 +47,20 @@ def machine() -> dict:
             "cpu": platform.processor() or platform.machine()}
 
 
+def matmul_peak_gflops(rows: int = 2432, inner: int = 768, cols: int = 3072, repeats: int = 20) -> float:
+    """fp32 matrix-multiply throughput of this machine at the current thread count: the
+    ceiling for any exact implementation that is dominated by linear layers."""
+    import time
+
+    a, b = torch.randn(rows, inner), torch.randn(inner, cols)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return round(2 * rows * inner * cols * repeats / (time.perf_counter() - start) / 1e9, 1)
+
+
 def save(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
