@@ -126,3 +126,22 @@ def test_scan_predicts_and_reads_attention_in_one_pass(tiny_checkpoint):
             assert np.allclose(a, b, atol=1e-6)
         picked = attention[view].subset([7, 1])
         assert picked.tokens == [alone.tokens[7], alone.tokens[1]]
+
+
+def test_unmasked_pooling_reads_attention_as_the_model_runs(bpe_dir):
+    """Authors' checkpoints run DNABERT-2 without a mask: CAD must read that attention."""
+    from medna_interp.interpret.cad import scan
+    from medna_interp.tokenize import BpeTokenizer
+
+    torch.manual_seed(2)
+    model = new_model("tiny", BpeTokenizer.from_file(bpe_dir / "tokenizer.json"),
+                      config=MednaConfig(bpe_pooling="unmasked_mean")).eval()
+    seqs = random_sequences(6, seed=13)
+    _, attention = scan(model, seqs, views=("bpe",), batch_size=6)
+    batch = model.bpe_tokenizer.encode(seqs)
+    assert (batch.attention_mask == 0).any(), "need a padded batch"
+    with torch.inference_mode():
+        maps = model.encode_bpe(batch.input_ids, batch.attention_mask, output_attentions=True)[1]
+    expected = maps[-1][:, :, 0, :].mean(1).numpy()
+    for row, scores in enumerate(attention["bpe"].scores):
+        assert np.allclose(scores, expected[row][batch.sequence_tokens(row)[2]], atol=1e-6)

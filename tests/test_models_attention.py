@@ -13,7 +13,8 @@ from medna_interp.tokenize import BpeTokenizer
 def encoders(kmer_dir, bpe_dir):
     kmer, kmer_tokenizer = load_dnabert(kmer_dir)
     bpe = load_dnabert2(bpe_dir)
-    return {"kmer": (kmer.eval(), kmer_tokenizer), "bpe": (bpe.eval(), BpeTokenizer.from_file(bpe_dir / "tokenizer.json"))}
+    return {"kmer": (kmer.eval(), kmer_tokenizer),
+            "bpe": (bpe.eval(), BpeTokenizer.from_file(bpe_dir / "tokenizer.json"))}
 
 
 def full_maps(encoder, batch, mask):

@@ -3,7 +3,9 @@
 For every token string, the [CLS] attention it receives in high-confidence positives is
 contrasted with what it receives in high-confidence negatives. Unlike the authors'
 script, attention comes from the trained model's own encoders (stand-alone encoders
-are an option), batches are used, and every occurrence of a token counts.
+are an option), batches are used, and every occurrence of a token counts. Only the
+chosen layer's [CLS] row is computed (:mod:`medna_interp.models.attention`), and
+:func:`scan` reads it in the same pass that predicts the windows to select from.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .stats import benjamini_hochberg, cohens_d, token_occurrences, welch_p
 VIEWS = ("kmer", "bpe")
 TOKEN_COLUMNS = ["token", "cad", "p_value", "q_value", "mean_pos", "mean_neg", "sd_pos", "sd_neg",
                  "n_pos", "n_neg"]
+
 
 @dataclass
 class ViewAttention:
@@ -96,8 +99,8 @@ def _attention_source(model: MednaDFM | None, view: str, standalone: tuple | Non
         return _AttentionSource(encoder.eval(), tokenizer, True)
     model.require_view(view)
     if view == "kmer":
-        return _AttentionSource(model.kmer_encoder, model.kmer_tokenizer, True)
-    return _AttentionSource(model.bpe_encoder, model.bpe_tokenizer, model.config.bpe_pooling == "masked_mean")
+        return _AttentionSource(model.kmer_encoder.eval(), model.kmer_tokenizer, True)
+    return _AttentionSource(model.bpe_encoder.eval(), model.bpe_tokenizer, model.config.bpe_pooling == "masked_mean")
 
 
 def _head_mean(rows: torch.Tensor, heads: Sequence[int] | None) -> np.ndarray:
