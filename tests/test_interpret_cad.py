@@ -145,3 +145,14 @@ def test_unmasked_pooling_reads_attention_as_the_model_runs(bpe_dir):
     expected = maps[-1][:, :, 0, :].mean(1).numpy()
     for row, scores in enumerate(attention["bpe"].scores):
         assert np.allclose(scores, expected[row][batch.sequence_tokens(row)[2]], atol=1e-6)
+
+
+@pytest.mark.parametrize("option, message", [(["--layer", "99"], "--layer 99: the kmer encoder has"),
+                                             (["--heads=-20"], "--heads: the kmer encoder has"),
+                                             (["--heads", "0,x"], "--heads must be")])
+def test_layer_and_heads_out_of_range_exit_2_and_write_nothing(tiny_checkpoint, labelled_tsv, tmp_path, capsys,
+                                                               option, message):
+    run = tmp_path / "run"
+    assert main(["cad", str(tiny_checkpoint), str(labelled_tsv), "-o", str(run), "--confidence", "0"] + option) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and not run.exists()

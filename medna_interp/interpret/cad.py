@@ -111,7 +111,7 @@ def _head_mean(rows: torch.Tensor, heads: Sequence[int] | None) -> np.ndarray:
 
 
 def _check_heads(encoder: torch.nn.Module, heads: Sequence[int] | None, view: str) -> None:
-    if heads is not None and max(heads) >= n_heads(encoder):
+    if heads is not None and not all(0 <= head < n_heads(encoder) for head in heads):
         raise MednaError(f"--heads: the {view} encoder has {n_heads(encoder)} heads (0-based)")
 
 
