@@ -62,25 +62,25 @@ def _inputs(checkpoint, data_path, common: Common) -> dict:
 PREDICTIONS = "predictions.npz"
 
 
-def _cached_probabilities(run_dir, data, record: dict) -> tuple[np.ndarray | None, str, bool]:
+def _cached_probabilities(run_dir, data, record: dict) -> tuple[np.ndarray | None, str]:
     """P(modified) of every window, shape (N,), from ``RUN_DIR/predictions.npz`` when it was
     made from the same checkpoint and data (by checksum): CAD and CWGA both select from it.
-    Returns (probabilities or None, cache key, whether they still have to be computed)."""
+    Returns (probabilities, or None when nothing usable is cached; the cache key)."""
     key = json.dumps({name: entry["sha256"] for name, entry in record["inputs"].items()}, sort_keys=True)
     path = Path(run_dir) / PREDICTIONS
     if path.exists():
         cached = np.load(path)
         if str(cached["key"]) == key and len(cached["p_modified"]) == len(data):
-            return cached["p_modified"], key, False
-    return None, key, True
+            return cached["p_modified"], key
+    return None, key
 
 
 def _probabilities(run_dir, model, data, record: dict, batch_size: int) -> tuple[np.ndarray, str, bool]:
     """As :func:`_cached_probabilities`, predicting when nothing usable is cached."""
-    probabilities, key, fresh = _cached_probabilities(run_dir, data, record)
+    probabilities, key = _cached_probabilities(run_dir, data, record)
     if probabilities is None:
-        probabilities = predict_proba(model, data.sequences, batch_size)
-    return probabilities, key, fresh
+        return predict_proba(model, data.sequences, batch_size), key, True
+    return probabilities, key, False
 
 
 def _save_probabilities(stage: Path, probabilities: np.ndarray, key: str) -> None:
@@ -104,9 +104,9 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
         standalone["bpe"] = (load_dnabert2(bpe_encoder).to(model.device),
                              BpeTokenizer.from_file(Path(bpe_encoder) / "tokenizer.json"))
     record = provenance({}, _inputs(checkpoint, data_path, common), common.seed)
-    probabilities, key, fresh = _cached_probabilities(run_dir, data, record)
-    attention = None
-    if probabilities is None:
+    probabilities, key = _cached_probabilities(run_dir, data, record)
+    attention, fresh = None, probabilities is None
+    if fresh:
         if standalone:
             probabilities = predict_proba(model, data.sequences, common.batch_size)
         else:  # the predicting pass reads the attention too: no second pass over the selection
