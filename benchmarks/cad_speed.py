@@ -1,7 +1,7 @@
 """CAD: ours vs the authors' structure, same model, same windows, same outputs, timed in one run.
 
     .venv/bin/python benchmarks/cad_speed.py [--n 256] [--sizes small base] [--selected 0.72]
-                                             [--threads N] [--name cad_speed]
+                                             [--threads N] [--name cad_speed] [--device cuda]
 
 Two comparisons per model size:
 
@@ -37,9 +37,9 @@ def reference_attention(model, sequences, view):
     encode = model.encode_kmer if view == "kmer" else model.encode_bpe
     with torch.inference_mode():
         for sequence in sequences:
-            batch = tokenizer.encode([sequence])
+            batch = tokenizer.encode([sequence]).to(model.device)
             attentions = encode(batch.input_ids, batch.attention_mask, output_attentions=True)[1]
-            row = attentions[-1][0, :, 0, :].mean(0).numpy()
+            row = attentions[-1][0, :, 0, :].mean(0).cpu().numpy()
             row_tokens, _, keep = batch.sequence_tokens(0)
             tokens.append(row_tokens)
             scores.append(row[keep])
@@ -80,12 +80,20 @@ def same_tables(a, b) -> bool:
 
 
 def timed(function, *args):
+    synchronize()
     start = time.perf_counter()
     result = function(*args)
+    synchronize()
     return result, time.perf_counter() - start
 
 
+def synchronize() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def main() -> None:
+    from medna_interp.device import resolve_device
     from medna_interp.interpret.cad import cls_attention, token_statistics
     from medna_interp.predict import predict_proba
 
@@ -96,14 +104,16 @@ def main() -> None:
     parser.add_argument("--selected", type=float, default=0.72)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--name", default="cad_speed", help="results file name, without .json")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     args = parser.parse_args()
+    device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     sequences, labels, source = windows(args.n)
     labels = np.asarray(labels)
     attention_rows, whole_rows = [], []
     for size in args.sizes:
-        model = model_of_size(size, sequences)
+        model = model_of_size(size, sequences).to(device)
         cls_attention(model, sequences[:8], "kmer", batch_size=8)  # warm-up
         for view in ("kmer", "bpe"):
             ours, batched = timed(cls_attention, model, sequences, view, -1, None, args.batch_size)
@@ -126,7 +136,8 @@ def main() -> None:
         print(whole_rows[-1], flush=True)
     path = save(args.name, {"benchmark": "cad_speed", "data": source, "batch_size": args.batch_size,
                               "selected_fraction": args.selected, "machine": machine(),
-                              "fp32_matmul_peak_gflops": matmul_peak_gflops(),
+                              "device": str(device),
+                              "fp32_matmul_peak_gflops": matmul_peak_gflops() if device.type == "cpu" else None,
                               "attention": attention_rows, "whole_cad": whole_rows})
     print(f"wrote {path}")
 
