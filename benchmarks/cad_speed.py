@@ -46,32 +46,29 @@ def reference_attention(model, sequences, view):
     return tokens, scores
 
 
-def reference_cad(model, sequences, labels, confidence, batch_size):
+def reference_cad(model, data, confidence, batch_size):
     from medna_interp.interpret.cad import token_statistics
-    from medna_interp.predict import predict_proba
+    from medna_interp.interpret.selection import select_confident
 
-    p = predict_proba(model, sequences, batch_size)
-    true_class_p = np.where(labels == 1, p, 1 - p)
-    chosen = np.flatnonzero(((p > 0.5) == (labels == 1)) & (true_class_p > confidence))
-    picked = [sequences[i] for i in chosen]
+    selection = select_confident(model, data, confidence, min_per_class=0, batch_size=batch_size)
     tables = {}
     for view in ("kmer", "bpe"):
-        tokens, scores = reference_attention(model, picked, view)
-        tables[view] = token_statistics(tokens, scores, labels[chosen])
-    return tables, len(chosen)
+        tokens, scores = reference_attention(model, selection.data.sequences, view)
+        tables[view] = token_statistics(tokens, scores, selection.labels)
+    return tables, len(selection.labels)
 
 
-def our_cad(model, sequences, labels, confidence, batch_size):
+def our_cad(model, data, confidence, batch_size):
     from medna_interp.interpret.cad import scan, token_statistics
+    from medna_interp.interpret.selection import select_confident
 
-    p, attention = scan(model, sequences, batch_size=batch_size)
-    true_class_p = np.where(labels == 1, p, 1 - p)
-    chosen = np.flatnonzero(((p > 0.5) == (labels == 1)) & (true_class_p > confidence))
+    p, attention = scan(model, data.sequences, batch_size=batch_size)
+    selection = select_confident(model, data, confidence, min_per_class=0, probabilities=p)
     tables = {}
     for view, read in attention.items():
-        read = read.subset(chosen)
-        tables[view] = token_statistics(read.tokens, read.scores, labels[chosen])
-    return tables, len(chosen)
+        read = read.subset(selection.source_index)
+        tables[view] = token_statistics(read.tokens, read.scores, selection.labels)
+    return tables, len(selection.labels)
 
 
 def same_tables(a, b) -> bool:
@@ -95,6 +92,7 @@ def synchronize() -> None:
 def main() -> None:
     from medna_interp.device import resolve_device
     from medna_interp.interpret.cad import cls_attention, token_statistics
+    from medna_interp.io import SequenceSet
     from medna_interp.predict import predict_proba
 
     parser = argparse.ArgumentParser()
@@ -126,10 +124,10 @@ def main() -> None:
             print(attention_rows[-1], flush=True)
 
         p = predict_proba(model, sequences, args.batch_size)
-        own_calls = (p > 0.5).astype(int)
+        own_calls = SequenceSet([str(i) for i in range(len(sequences))], sequences, (p > 0.5).astype(np.int64))
         cut = float(np.quantile(np.maximum(p, 1 - p), 1 - args.selected))
-        (ours, n_ours), our_time = timed(our_cad, model, sequences, own_calls, cut, args.batch_size)
-        (theirs, n_theirs), reference = timed(reference_cad, model, sequences, own_calls, cut, args.batch_size)
+        (ours, n_ours), our_time = timed(our_cad, model, own_calls, cut, args.batch_size)
+        (theirs, n_theirs), reference = timed(reference_cad, model, own_calls, cut, args.batch_size)
         whole_rows.append({"size": size, "n": len(sequences), "selected": n_ours, "ours_s": round(our_time, 3),
                            "reference_s": round(reference, 3), "speedup": round(reference / our_time, 2),
                            "same_result": bool(n_ours == n_theirs and same_tables(ours, theirs))})

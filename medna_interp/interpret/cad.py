@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..errors import MednaError
-from ..models.attention import LayerInput, cls_attention_row, layer_index, n_heads
+from ..models.attention import LayerInput, check_heads, cls_attention_row, layer_index
 from ..models.medna_dfm import MednaDFM
 from ..tokenize import TokenBatch, span_cover
 from .stats import benjamini_hochberg, cohens_d, token_occurrences, welch_p
@@ -110,11 +109,6 @@ def _head_mean(rows: torch.Tensor, heads: Sequence[int] | None) -> np.ndarray:
     return rows.mean(1).float().cpu().numpy()
 
 
-def _check_heads(encoder: torch.nn.Module, heads: Sequence[int] | None, view: str) -> None:
-    if heads is not None and not all(0 <= head < n_heads(encoder) for head in heads):
-        raise MednaError(f"--heads: the {view} encoder has {n_heads(encoder)} heads (0-based)")
-
-
 def cls_attention(model: MednaDFM | None, sequences: Sequence[str], view: str, layer: int = -1,
                   heads: Sequence[int] | None = None, batch_size: int = 64,
                   standalone: tuple | None = None) -> ViewAttention:
@@ -125,7 +119,7 @@ def cls_attention(model: MednaDFM | None, sequences: Sequence[str], view: str, l
     """
     source = _attention_source(model, view, standalone)
     index = layer_index(source.encoder, layer, view)
-    _check_heads(source.encoder, heads, view)
+    check_heads(source.encoder, heads, view)
     device = next(source.encoder.parameters()).device
     attention = ViewAttention([], [], [])
     with torch.inference_mode():
@@ -155,7 +149,7 @@ def scan(model: MednaDFM, sequences: Sequence[str], views: Sequence[str] = VIEWS
     sources = {view: _attention_source(model, view, None) for view in views}
     indices = {view: layer_index(source.encoder, layer, view) for view, source in sources.items()}
     for view, source in sources.items():
-        _check_heads(source.encoder, heads, view)
+        check_heads(source.encoder, heads, view)
     model.eval()
     probabilities, attention = [], {view: ViewAttention([], [], []) for view in views}
     with torch.inference_mode():

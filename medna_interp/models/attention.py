@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -58,8 +59,11 @@ def layer_index(encoder: nn.Module, layer: int, view: str) -> int:
     return layer % n_layers
 
 
-def n_heads(encoder: nn.Module) -> int:
-    return encoder.config.num_attention_heads
+def check_heads(encoder: nn.Module, heads: Sequence[int] | None, view: str) -> None:
+    """A user error unless every head index (0-based) exists in the encoder."""
+    n_heads = encoder.config.num_attention_heads
+    if heads is not None and not all(0 <= head < n_heads for head in heads):
+        raise MednaError(f"--heads: the {view} encoder has {n_heads} heads (0-based)")
 
 
 class _Reached(Exception):
