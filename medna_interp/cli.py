@@ -1,34 +1,120 @@
 """The ``medna-interp`` command line: parse, call one library function, print.
 
-User mistakes surface as :class:`MednaError` and end with one line on stderr and exit
-status 2; anything else is a bug and keeps its traceback.
+User mistakes surface as :class:`MednaError` (or as parser errors) and end with one line
+on stderr and exit status 2, before any work starts and with nothing written; anything
+else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 from . import __version__
 from .errors import MednaError
 
+FORCE_HELP = ("write into an existing folder (or over a file) that medna-interp did not make; only the files "
+              "this command writes are replaced, nothing else there is removed, and inputs are never touched")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Parser errors on one line (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class Number:
+    """An argparse type: an int or a finite float within bounds; ``low``/``high`` are
+    inclusive unless ``open_low``/``open_high``."""
+
+    def __init__(self, kind: type = int, low: float | None = None, high: float | None = None,
+                 open_low: bool = False, open_high: bool = False):
+        self.kind, self.low, self.high, self.open_low, self.open_high = kind, low, high, open_low, open_high
+        self.__name__ = kind.__name__
+
+    def describe(self) -> str:
+        what = "an integer" if self.kind is int else "a number"
+        if self.low is not None and self.high is not None:
+            return f"{what} in {'(' if self.open_low else '['}{self.low}, {self.high}{')' if self.open_high else ']'}"
+        if self.low is not None:
+            return f"{what} {'>' if self.open_low else '>='} {self.low}"
+        if self.high is not None:
+            return f"{what} {'<' if self.open_high else '<='} {self.high}"
+        return what
+
+    def __call__(self, text: str):
+        try:
+            value = self.kind(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
+        too_low = self.low is not None and (value <= self.low if self.open_low else value < self.low)
+        too_high = self.high is not None and (value >= self.high if self.open_high else value > self.high)
+        if too_low or too_high:
+            raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text!r}")
+        return value
+
+
+POSITIVE = Number(int, 1)
+NON_NEGATIVE = Number(int, 0)
+SEED = Number(int, 0, 2**32 - 1)
+FRACTION = Number(float, 0, 1, open_low=True, open_high=True)
+PROBABILITY = Number(float, 0, 1, open_high=True)  # a confidence or dropout: 1 would keep nothing
+NON_NEGATIVE_FLOAT = Number(float, 0)
+FINITE = Number(float)
+
+
+def _device(text: str) -> str:
+    if text in ("auto", "cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"must be auto, cpu, cuda or cuda:N, got {text!r}")
+
+
+def _heads(text: str):
+    if text == "all":
+        return None
+    try:
+        heads = [int(h) for h in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 'all' or comma-separated head indices, got {text!r}") from None
+    if any(h < 0 for h in heads):
+        raise argparse.ArgumentTypeError(f"head indices are 0-based and not negative, got {text!r}")
+    return heads
+
+
+def _tax(text: str) -> str:
+    from .motifs.jaspar import TAX_GROUPS
+
+    unknown = [name for name in text.split(",") if name not in (*TAX_GROUPS, "all")]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown JASPAR tax group {unknown[0]!r}; valid: "
+                                         f"{', '.join(TAX_GROUPS)}, all")
+    return text
+
 
 def _common(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda (default: auto)")
-    parser.add_argument("--batch-size", type=int, default=64, help="windows per forward pass (default: 64)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--device", default="auto", type=_device, help="auto | cpu | cuda (default: auto)")
+    parser.add_argument("--batch-size", type=POSITIVE, default=64, help="windows per forward pass (default: 64)")
+    parser.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
     if data:
         parser.add_argument("--negatives", help="FASTA/plain file of negatives; DATA then holds the positives")
-        parser.add_argument("--length", type=int, default=41,
-                            help="required window length; 0 accepts any common length (default: 41)")
+        parser.add_argument("--length", type=NON_NEGATIVE, default=41,
+                            help="required window length; 0 takes the checkpoint's (default: 41)")
 
 
-def _read_data(args, path: str):
+def _read_data(args, path: str, model=None):
     from .io import read_sequences
 
-    return read_sequences(path, negatives=args.negatives, length=args.length or None)
+    length = args.length or (model.window_length if model is not None else None)
+    data = read_sequences(path, negatives=args.negatives, length=length)
+    if model is not None:
+        model.require_length(data.length, str(path))
+    return data
 
 
 def _load_model(args, checkpoint: str):
@@ -46,10 +132,12 @@ def cmd_info(args) -> None:
 
 
 def cmd_predict(args) -> None:
-    from .predict import predict_proba, write_predictions
+    from .outputs import claim_file
+    from .predict import HEADER, predict_proba, write_predictions
 
-    data = _read_data(args, args.data)
+    claim_file(args.output, inputs=[args.checkpoint, args.data, args.negatives], force=args.force, ours=HEADER)
     model = _load_model(args, args.checkpoint)
+    data = _read_data(args, args.data, model)
     probabilities = predict_proba(model, data.sequences, args.batch_size, autocast=args.autocast)
     write_predictions(args.output, data, probabilities)
     print(f"wrote {args.output} ({len(data)} windows)")
@@ -58,7 +146,8 @@ def cmd_predict(args) -> None:
 def cmd_import_checkpoint(args) -> None:
     from .models.checkpoint import import_fusion
 
-    out = import_fusion(args.fusion, args.kmer_encoder, args.bpe_encoder, args.output, bpe_pooling=args.bpe_pooling)
+    out = import_fusion(args.fusion, args.kmer_encoder, args.bpe_encoder, args.output, bpe_pooling=args.bpe_pooling,
+                        force=args.force)
     print(f"wrote checkpoint {out}")
 
 
@@ -76,10 +165,10 @@ def cmd_train(args) -> None:
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
                          patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
                          warmup=args.warmup)
-    path, result = train(args.train, args.output, valid_path=args.valid, size=args.size,
+    path, result = train(args.train, args.output, valid_path=args.valid, negatives=args.negatives, size=args.size,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
                          model_config=model_config, config=config, length=args.length or None,
-                         device=args.device, progress=not args.quiet)
+                         device=args.device, progress=not args.quiet, force=args.force)
     v = result.validation
     print(f"wrote checkpoint {path} (best epoch {result.best_epoch}: valid AUPRC {v['auprc']:.4f}, "
           f"AUC {v['auc']:.4f}, ACC {v['acc']:.4f})")
@@ -88,7 +177,8 @@ def cmd_train(args) -> None:
 def cmd_evaluate(args) -> None:
     from .evaluate import COLUMNS, evaluate
 
-    rows = evaluate(args.checkpoints, args.tests, args.output, args.batch_size, args.device, args.length or None)
+    rows = evaluate(args.checkpoints, args.tests, args.output, args.batch_size, args.device, args.length or None,
+                    negatives=args.negatives, seed=args.seed, force=args.force)
     print("\t".join(COLUMNS))
     for row in rows:
         print("\t".join(f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS))
@@ -99,7 +189,8 @@ def cmd_synth(args) -> None:
     from .synth import Grammar, write_synthetic
 
     grammar = Grammar.from_file(args.grammar) if args.grammar else Grammar()
-    out = write_synthetic(args.output, grammar, args.n_train, args.n_test, args.seed)
+    out = write_synthetic(args.output, grammar, args.n_train, args.n_test, args.seed, force=args.force,
+                          grammar_file=args.grammar)
     print(f"wrote {out}/train.tsv, test.tsv, sites.tsv, grammar.json")
 
 
@@ -114,30 +205,21 @@ def _views(view: str) -> tuple[str, ...]:
     return ("kmer", "bpe") if view == "both" else (view,)
 
 
-def _heads(text: str):
-    if text == "all":
-        return None
-    try:
-        return [int(h) for h in text.split(",")]
-    except ValueError:
-        raise MednaError(f"--heads must be 'all' or comma-separated head indices, got {text!r}") from None
-
-
 def _cad_arguments(parser: argparse.ArgumentParser, standalone: bool = True) -> None:
     group = parser.add_argument_group("CAD")
     group.add_argument("--layer", type=int, default=-1, help="encoder layer (default: -1, the last)")
-    group.add_argument("--heads", default="all", help="'all' or comma-separated head indices")
-    group.add_argument("--min-samples", type=int, default=3, help="minimum occurrences per class (default: 3)")
+    group.add_argument("--heads", default=None, type=_heads, help="'all' or comma-separated 0-based head indices")
+    group.add_argument("--min-samples", type=POSITIVE, default=3, help="minimum occurrences per class (default: 3)")
     group.add_argument("--per-sequence-mean", action="store_true",
                        help="one value per window and token (mean of its occurrences) instead of every occurrence")
-    group.add_argument("--max-per-class", type=int, help="most confident windows kept per class (default: all)")
+    group.add_argument("--max-per-class", type=POSITIVE, help="most confident windows kept per class (default: all)")
     if standalone:
         group.add_argument("--kmer-encoder", metavar="DIR", help="read k-mer attention from this stand-alone DNABERT-k")
         group.add_argument("--bpe-encoder", metavar="DIR", help="read BPE attention from this stand-alone DNABERT-2")
 
 
 def _cad_kwargs(args) -> dict:
-    return dict(views=_views(args.view), layer=args.layer, heads=_heads(args.heads), min_samples=args.min_samples,
+    return dict(views=_views(args.view), layer=args.layer, heads=args.heads, min_samples=args.min_samples,
                 per_sequence_mean=args.per_sequence_mean, confidence=args.confidence,
                 max_per_class=args.max_per_class, kmer_encoder=getattr(args, "kmer_encoder", None),
                 bpe_encoder=getattr(args, "bpe_encoder", None))
@@ -145,18 +227,18 @@ def _cad_kwargs(args) -> dict:
 
 def _cwga_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("CWGA")
-    group.add_argument("--top-dims", type=int, default=40, help="h_mod dimensions aggregated (default: 40)")
+    group.add_argument("--top-dims", type=POSITIVE, default=40, help="h_mod dimensions aggregated (default: 40)")
     group.add_argument("--dim-score", default="activation", choices=("activation", "impact"),
                        help="rank dimensions by h_mod (default) or by h_mod - h_kmer (the authors' scripts)")
-    group.add_argument("--n-samples", type=int, default=100, help="most confident windows per class (default: 100)")
+    group.add_argument("--n-samples", type=Number(int, 2), default=100, help="most confident windows per class (default: 100)")
     group.add_argument("--baseline", choices=("pad", "mask", "zero"),
                        help="IG baseline for sequence tokens (default: pad ids for BPE, zero vectors for k-mers)")
-    group.add_argument("--steps", type=int, default=50, help="IG steps (default: 50)")
-    group.add_argument("--internal-batch-size", type=int, default=128,
+    group.add_argument("--steps", type=POSITIVE, default=50, help="IG steps (default: 50)")
+    group.add_argument("--internal-batch-size", type=POSITIVE, default=128,
                        help="interpolated inputs per forward pass; lower it to save memory (default: 128)")
     group.add_argument("--per-dim", action="store_true",
                        help="one IG pass per dimension (K times slower, same result; for verification)")
-    group.add_argument("--min-count", type=int, default=3,
+    group.add_argument("--min-count", type=POSITIVE, default=3,
                        help="drop tokens seen fewer times (both classes together) from cwga_*.tsv (default: 3)")
 
 
@@ -172,14 +254,14 @@ def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
     parser.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
     parser.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
-    parser.add_argument("--confidence", type=float, default=0.9,
+    parser.add_argument("--confidence", type=PROBABILITY, default=0.9,
                         help="keep correctly classified windows above this probability (default: 0.9)")
 
 
 def cmd_cad(args) -> None:
     from .steps import run_cad
 
-    result, selection = run_cad(args.checkpoint, args.data, args.output, common=_common_step(args),
+    result, selection = run_cad(args.checkpoint, args.data, args.output, common=_common_step(args), force=args.force,
                                 **_cad_kwargs(args))
     counts = selection.counts
     print(f"selected {counts['positives']} positives and {counts['negatives']} negatives "
@@ -193,7 +275,7 @@ def cmd_cad(args) -> None:
 def cmd_cwga(args) -> None:
     from .steps import run_cwga
 
-    result, selection = run_cwga(args.checkpoint, args.data, args.output, common=_common_step(args),
+    result, selection = run_cwga(args.checkpoint, args.data, args.output, common=_common_step(args), force=args.force,
                                  **_cwga_kwargs(args))
     counts = selection.counts
     print(f"attributed {counts['positives']} positives and {counts['negatives']} negatives "
@@ -216,10 +298,10 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mode", default="seqlets", choices=("tokens", "seqlets", "sequences"),
                        help="tokens: top vs bottom tokens; seqlets: windows at top-scoring positions vs "
                             "position-matched negatives; sequences: selected positives vs negatives (default: seqlets)")
-    group.add_argument("--top-tokens", type=int, default=100, help="tokens per side in tokens mode (default: 100)")
-    group.add_argument("--window", type=int, default=12, help="seqlet width in bp (default: 12)")
-    group.add_argument("--seqlets-per-sequence", type=int, default=2, help="peaks per positive (default: 2)")
-    group.add_argument("--min-score", type=float, default=0.0, help="seqlet peaks must score above this (default: 0)")
+    group.add_argument("--top-tokens", type=POSITIVE, default=100, help="tokens per side in tokens mode (default: 100)")
+    group.add_argument("--window", type=Number(int, 3), default=12, help="seqlet width in bp (default: 12)")
+    group.add_argument("--seqlets-per-sequence", type=POSITIVE, default=2, help="peaks per positive (default: 2)")
+    group.add_argument("--min-score", type=FINITE, default=0.0, help="seqlet peaks must score above this (default: 0)")
 
 
 def _export_options(args):
@@ -230,23 +312,25 @@ def _export_options(args):
 
 
 def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
+    from .motifs.tomtom import DISTANCES
+
     _export_arguments(parser)
     group = parser.add_argument_group("STREME, TOMTOM and JASPAR")
-    group.add_argument("--nmotifs", type=int, default=5,
+    group.add_argument("--nmotifs", type=NON_NEGATIVE, default=5,
                        help="STREME motifs per source; 0 = only those with held-out p < 0.05 (default: 5)")
-    group.add_argument("--minw", type=int, default=4, help="STREME minimum width (default: 4)")
-    group.add_argument("--maxw", type=int, default=10, help="STREME maximum width (default: 10)")
+    group.add_argument("--minw", type=Number(int, 3, 30), default=4, help="STREME minimum width (default: 4)")
+    group.add_argument("--maxw", type=Number(int, 3, 30), default=10, help="STREME maximum width (default: 10)")
     group.add_argument("--objfun", default="de", choices=("de", "cd"), help="STREME objective (default: de)")
-    group.add_argument("--order", type=int, default=2, help="STREME background/shuffle order (default: 2)")
+    group.add_argument("--order", type=Number(int, 0, 5), default=2, help="STREME background/shuffle order (default: 2)")
     group.add_argument("--strands", default="single", choices=("single", "both"),
                        help="search the given strand only (windows are oriented) or both (default: single)")
     group.add_argument("--jaspar-release", default="JASPAR2024")
-    group.add_argument("--jaspar-tax", default="vertebrates",
+    group.add_argument("--jaspar-tax", default="vertebrates", type=_tax,
                        help="vertebrates|insects|plants|fungi|nematodes|urochordates|all, or a comma list")
     group.add_argument("--motif-db", metavar="FILE", help="your own MEME-format motif file instead of JASPAR")
-    group.add_argument("--dist", default="pearson", help="TOMTOM distance (default: pearson)")
-    group.add_argument("--min-overlap", type=int, default=5, help="TOMTOM minimum overlap (default: 5)")
-    group.add_argument("--tomtom-thresh", type=float, default=0.5, help="TOMTOM q-value threshold (default: 0.5)")
+    group.add_argument("--dist", default="pearson", choices=DISTANCES, help="TOMTOM distance (default: pearson)")
+    group.add_argument("--min-overlap", type=POSITIVE, default=5, help="TOMTOM minimum overlap (default: 5)")
+    group.add_argument("--tomtom-thresh", type=Number(float, 0, 1, open_low=True), default=0.5, help="TOMTOM q-value threshold (default: 0.5)")
     group.add_argument("--no-raw", action="store_true", help="skip the raw-data STREME baseline")
     group.add_argument("--shuffled-control", action="store_true",
                        help="STREME control = shuffles of the exported primary sequences (keeping --order-mers) "
@@ -273,7 +357,7 @@ def cmd_export(args) -> None:
     from .motifs.export import export
 
     out = args.output or f"{args.run_dir}/export/{args.source}_{args.view}_{args.mode}"
-    result = export(args.run_dir, args.source, args.view, out, _export_options(args))
+    result = export(args.run_dir, args.source, args.view, out, _export_options(args), force=args.force)
     print(f"wrote {result.primary} ({result.n_primary}) and {result.control} ({result.n_control})")
 
 
@@ -324,12 +408,15 @@ def cmd_demo(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="medna-interp",
         description="Interpretability and motif discovery for MEDNA-DFM DNA-methylation classifiers.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    def force(p, text: str = FORCE_HELP) -> None:
+        p.add_argument("--force", action="store_true", help=text)
 
     p = commands.add_parser("info", help="describe a checkpoint (config, parameter counts, tokenizers)")
     p.add_argument("checkpoint", metavar="CKPT")
@@ -337,9 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("predict", help="P(modified) for every window of a data file")
     p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("data", metavar="DATA", help="iDNA-MS TSV, FASTA or one sequence per line")
+    p.add_argument("data", metavar="DATA", help="iDNA-MS TSV, FASTA or one sequence per line (optionally .gz)")
     p.add_argument("-o", "--output", required=True, help="predictions TSV to write")
     p.add_argument("--autocast", action="store_true", help="bf16 autocast on CUDA")
+    force(p)
     _common(p)
     p.set_defaults(handler=cmd_predict)
 
@@ -350,31 +438,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.add_argument("--bpe-pooling", default="unmasked_mean", choices=("unmasked_mean", "masked_mean"),
                    help="unmasked_mean reproduces the authors' predictions (default)")
+    force(p)
     p.set_defaults(handler=cmd_import_checkpoint)
 
     p = commands.add_parser("train", help="train MEDNA-DFM on a labelled TSV")
-    p.add_argument("train", metavar="TRAIN", help="labelled training data (iDNA-MS TSV)")
+    p.add_argument("train", metavar="TRAIN", help="labelled training data (iDNA-MS TSV), or positives with --negatives")
     p.add_argument("-o", "--output", required=True, metavar="CKPT", help="checkpoint directory to write")
     p.add_argument("--valid", metavar="FILE", help="validation data (default: a stratified split of TRAIN)")
-    p.add_argument("--valid-fraction", type=float, default=0.1, help="held-out fraction when no --valid (0.1)")
+    p.add_argument("--valid-fraction", type=FRACTION, default=0.1, help="held-out fraction when no --valid (0.1)")
     p.add_argument("--size", default="tiny", choices=("tiny", "small", "base"),
                    help="random-init size when no encoders are given; base = the paper's (default: tiny)")
     p.add_argument("--kmer-encoder", metavar="DIR", help="start from a DNABERT-k directory")
     p.add_argument("--bpe-encoder", metavar="DIR", help="start from a DNABERT-2 directory")
     p.add_argument("--fusion", default="film", choices=("film", "concat", "kmer_only", "reverse_film"))
     p.add_argument("--experts", type=int, default=4, choices=(0, 1, 2, 4, 8), help="MoE experts (default: 4)")
-    p.add_argument("--expert-ff", type=int, help="expert feed-forward width (default: by size; 256 for DNABERT)")
-    p.add_argument("--dropout", type=float,
+    p.add_argument("--expert-ff", type=POSITIVE, help="expert feed-forward width (default: by size; 256 for DNABERT)")
+    p.add_argument("--dropout", type=PROBABILITY,
                    help="dropout of the experts and classifier (default: 0.5, the paper's; 0.1 for --size small)")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--patience", type=int, default=4, help="epochs without a better valid AUPRC before stopping")
-    p.add_argument("--lr", type=float, help="AdamW learning rate (default: 1e-5 from DNABERT, else by size)")
-    p.add_argument("--weight-decay", type=float, default=0.003)
-    p.add_argument("--warmup", type=float, default=0.1,
-                   help="fraction of steps with a linear learning-rate warm-up, then linear decay; 0 = constant")
-    p.add_argument("--flood", type=float, default=0.06, help="flooding level b; 0 disables (default: 0.06)")
-    p.add_argument("--fgm-epsilon", type=float, default=1.0, help="FGM epsilon; 0 disables (default: 1.0)")
+    p.add_argument("--epochs", type=POSITIVE, default=20)
+    p.add_argument("--patience", type=POSITIVE, default=4, help="epochs without a better valid AUPRC before stopping")
+    p.add_argument("--lr", type=Number(float, 0, open_low=True),
+                   help="AdamW learning rate (default: 1e-5 from DNABERT, else by size)")
+    p.add_argument("--weight-decay", type=NON_NEGATIVE_FLOAT, default=0.003)
+    p.add_argument("--warmup", type=PROBABILITY,
+                   help="fraction of steps with a linear learning-rate warm-up, then linear decay; 0 = constant "
+                        "(default: 0.1 from scratch, 0 from DNABERT, as the paper)")
+    p.add_argument("--flood", type=NON_NEGATIVE_FLOAT, default=0.06, help="flooding level b; 0 disables (default: 0.06)")
+    p.add_argument("--fgm-epsilon", type=NON_NEGATIVE_FLOAT,
+                   help="FGM epsilon; 0 disables (default: 1.0 from DNABERT, the paper's; 0 from scratch, where "
+                        "it stalls training)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    force(p)
     _common(p)
     p.set_defaults(handler=cmd_train)
 
@@ -382,12 +476,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoints", metavar="CKPT", nargs="+")
     p.add_argument("--test", dest="tests", metavar="TEST", nargs="+", required=True, help="labelled test file(s)")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
+    force(p)
     _common(p)
     p.set_defaults(handler=cmd_evaluate)
 
     p = commands.add_parser("cad", help="contrastive attention Cohen's d per token (and per position)")
     _analysis_arguments(p)
     _cad_arguments(p)
+    force(p)
     _common(p)
     p.set_defaults(handler=cmd_cad)
 
@@ -395,14 +491,15 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_arguments(p)
     _cwga_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    force(p)
     _common(p)
     p.set_defaults(handler=cmd_cwga)
 
     p = commands.add_parser("install-meme", help="build STREME and TOMTOM (MEME 5.4.1) on this machine")
     p.add_argument("--prefix", help="install prefix (default: <venv>/opt/meme-5.4.1 or a per-user folder)")
     p.add_argument("--source", metavar="TARBALL", help="a downloaded pymemesuite-0.1.0a4.tar.gz (else pip downloads it)")
-    p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--force", action="store_true", help="rebuild even if installed")
+    p.add_argument("--jobs", type=POSITIVE, default=2)
+    force(p, "rebuild even if installed (a prefix is replaced only if it holds an earlier build)")
     p.set_defaults(handler=cmd_install_meme)
 
     p = commands.add_parser("export", help="FASTA of CAD/CWGA-ranked tokens, seqlets or sequences for STREME")
@@ -410,15 +507,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, choices=("cad", "cwga"))
     p.add_argument("--view", required=True, choices=("kmer", "bpe"))
     p.add_argument("-o", "--output", metavar="DIR", help="default: RUN_DIR/export/SOURCE_VIEW_MODE")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
+    force(p)
     _export_arguments(p)
     p.set_defaults(handler=cmd_export)
 
     p = commands.add_parser("motifs", help="export -> STREME -> TOMTOM vs JASPAR for every source + raw baseline")
     p.add_argument("run_dir", metavar="RUN_DIR")
     _motifs_arguments(p)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--length", type=int, default=41)
+    p.add_argument("--seed", type=SEED, default=0)
+    p.add_argument("--length", type=NON_NEGATIVE, default=41, help="window length; 0 accepts any (default: 41)")
     p.set_defaults(handler=cmd_motifs)
 
     p = commands.add_parser("report", help="write RUN_DIR/report.html (self-contained) and report.json")
@@ -430,7 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     _cad_arguments(p, standalone=False)
     _cwga_arguments(p)
     _motifs_arguments(p)
-    p.add_argument("--force", action="store_true", help="rerun every step")
+    force(p, "rerun every step; also write into a folder medna-interp did not make (only its own files are "
+             "replaced there)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _common(p)
     p.set_defaults(handler=cmd_run)
@@ -438,28 +537,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("demo", help="run everything on the shipped demo checkpoint and fresh synthetic data")
     p.add_argument("-o", "--output", default="demo_run", metavar="DIR", help="(default: demo_run)")
     p.add_argument("--checkpoint", metavar="CKPT", help="default: model/demo of this checkout")
-    p.add_argument("--n", type=int, default=2000, help="synthetic windows to explain (default: 2000)")
-    p.add_argument("--seed", type=int, default=11, help="seed of the fresh synthetic set (default: 11)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--force", action="store_true", help="rerun every step")
+    p.add_argument("--n", type=Number(int, 100), default=2000, help="synthetic windows to explain (default: 2000)")
+    p.add_argument("--seed", type=SEED, default=11, help="seed of the fresh synthetic set (default: 11)")
+    p.add_argument("--device", default="auto", type=_device)
+    force(p, "rerun every step")
     p.set_defaults(handler=cmd_demo)
 
     p = commands.add_parser("synth", help="synthetic windows with a planted motif grammar")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--grammar", metavar="FILE", help="YAML/JSON grammar (default: GAGG core AND A-tract)")
-    p.add_argument("--n-train", type=int, default=4000)
-    p.add_argument("--n-test", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-train", type=NON_NEGATIVE, default=4000)
+    p.add_argument("--n-test", type=NON_NEGATIVE, default=1000)
+    p.add_argument("--seed", type=SEED, default=0)
+    force(p)
     p.set_defaults(handler=cmd_synth)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # a parser error (status 2) or --help/--version (0)
+        return stop.code if isinstance(stop.code, int) else 0
+    try:
+        if getattr(args, "device", None) is not None:
+            from .device import resolve_device
+
+            resolve_device(args.device)  # a missing GPU is found before any work
         args.handler(args)
     except MednaError as error:
-        print(f"medna-interp: error: {error}", file=sys.stderr)
+        hint = f"; {error.hint}" if error.hint else ""
+        print(f"medna-interp: error: {' '.join(str(error).split())}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("medna-interp: interrupted", file=sys.stderr)

@@ -10,17 +10,44 @@ from pathlib import Path
 import numpy as np
 
 from .device import resolve_device
+from .errors import MednaError
 from .io import read_sequences
 from .metrics import binary_metrics, roc_points
-from .models.checkpoint import from_pretrained
-from .outputs import atomic_dir
+from .models.checkpoint import from_pretrained, read_checkpoint_config
+from .outputs import claim_directory, provenance, step_outputs
+from .predict import predict_proba
 
 COLUMNS = ("checkpoint", "dataset", "n", "n_pos", "acc", "sn", "sp", "mcc", "auc", "auprc")
 
 
 def dataset_name(path: Path) -> str:
     """``.../6mA_D.melanogaster/test.tsv`` is named by its folder, other files by their stem."""
-    return path.parent.name if path.stem in ("test", "train", "valid") else path.stem
+    stem = path.name.removesuffix(".gz")
+    stem = Path(stem).stem
+    return path.parent.name if stem in ("test", "train", "valid") else stem
+
+
+def unique_names(paths: list[Path], name=lambda p: p.name) -> list[str]:
+    """Short display names, made unique by prefixing parent folders where two would clash
+    (``x/model`` and ``y/model`` are named so, not ``model`` twice)."""
+    resolved = [Path(os.path.abspath(p)) for p in paths]
+    for i, path in enumerate(resolved):
+        if path in resolved[:i]:
+            raise MednaError(f"{paths[i]}: given twice")
+    depth = [0] * len(paths)
+
+    def label(i: int) -> str:
+        parents = resolved[i].parent.parts[1:]
+        prefix = parents[max(0, len(parents) - depth[i]):] if depth[i] else ()
+        return "/".join([*prefix, name(paths[i])]) if depth[i] <= len(parents) else str(resolved[i])
+
+    while True:
+        labels = [label(i) for i in range(len(paths))]
+        clashing = {text for text in labels if labels.count(text) > 1}
+        if not clashing:
+            return labels
+        for i, text in enumerate(labels):
+            depth[i] += text in clashing
 
 
 def _cell(value) -> str:
@@ -31,25 +58,51 @@ def _cell(value) -> str:
 
 def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.PathLike],
              output: str | os.PathLike, batch_size: int = 64, device: str = "auto",
-             length: int | None = 41) -> list[dict]:
-    """Score every checkpoint on every test set; write metrics.json/.tsv, roc.tsv and matrices."""
-    datasets = [(dataset_name(Path(p)), read_sequences(p, length=length)) for p in test_sets]
+             length: int | None = 41, negatives: str | os.PathLike | None = None, seed: int = 0,
+             force: bool = False) -> list[dict]:
+    """Score every checkpoint on every test set.
+
+    Writes ``metrics.json``/``.tsv``, ``roc.tsv`` and, with several checkpoints or test
+    sets, the cross-dataset matrices into ``output`` (see
+    :func:`medna_interp.outputs.claim_directory` for what may be there already).
+
+    Parameters
+    ----------
+    negatives : negatives for a single test set whose file then holds the positives
+    length : required window length; ``None`` takes each checkpoint's own
+
+    Returns
+    -------
+    list of dict : one row per (checkpoint, test set), with the columns of ``COLUMNS``
+    """
+    checkpoints, test_sets = [Path(c) for c in checkpoints], [Path(t) for t in test_sets]
+    if negatives is not None and len(test_sets) != 1:
+        raise MednaError("negatives can go with one test set only (its file then holds the positives)")
+    claim_directory(output, "evaluation", inputs=[*checkpoints, *test_sets, negatives], force=force)
+    for checkpoint in checkpoints:  # every checkpoint readable before the first is scored
+        read_checkpoint_config(checkpoint)
+    dataset_names = unique_names(test_sets, dataset_name)
+    checkpoint_names = unique_names(checkpoints)
+    datasets = [(name, read_sequences(p, length=length, negatives=negatives))
+                for name, p in zip(dataset_names, test_sets)]
     for _, data in datasets:
         data.require_labels()
     torch_device = resolve_device(device)
     rows, roc = [], []
-    for checkpoint in checkpoints:
+    for name, checkpoint in zip(checkpoint_names, checkpoints):
         model = from_pretrained(checkpoint, torch_device)
-        name = Path(checkpoint).name
         for dataset, data in datasets:
-            from .predict import predict_proba
-
+            model.require_length(data.length, data.source)
             probabilities = predict_proba(model, data.sequences, batch_size)
             metrics = binary_metrics(data.labels, probabilities)
             rows.append({"checkpoint": name, "dataset": dataset, **metrics.to_dict()})
             roc.extend((name, dataset, *point) for point in roc_points(data.labels, probabilities))
 
-    with atomic_dir(output) as tmp:
+    inputs = {f"checkpoint:{n}": p for n, p in zip(checkpoint_names, checkpoints)} | \
+        {f"test:{n}": p for n, p in zip(dataset_names, test_sets)} | ({"negatives": negatives} if negatives else {})
+    record = provenance({"length": length}, inputs, seed)
+    with step_outputs(output, "evaluate", record, kind="evaluation") as stage:
+        tmp = stage.path
         (tmp / "metrics.json").write_text(json.dumps(rows, indent=2) + "\n")
         with open(tmp / "metrics.tsv", "w") as handle:
             handle.write("\t".join(COLUMNS) + "\n")

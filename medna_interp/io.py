@@ -6,8 +6,10 @@ before anything is computed or written.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,7 @@ class SequenceSet:
 
     Attributes
     ----------
-    ids : list[str], length N
+    ids : list[str], length N, unique
     sequences : list[str], length N, upper-case, all of the same length
     labels : np.ndarray of int64, shape (N,), values 0/1; ``None`` when unlabelled
     source : str, where the sequences came from (for messages and provenance)
@@ -38,6 +40,8 @@ class SequenceSet:
     labels: np.ndarray | None = None
     source: str = ""
     lines: list[int] = field(default_factory=list, repr=False)
+    #: ids were numbered by us (plain text), not read from the file
+    numbered_ids: bool = field(default=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.sequences)
@@ -96,29 +100,58 @@ def read_sequences(
     if second.length != first.length:
         raise MednaError(f"{negatives}: sequences have length {second.length}, "
                          f"but {path} has length {first.length}")
+    first_ids, second_ids = first.ids, second.ids
+    shared = set(first_ids) & set(second_ids)
+    if shared and first.numbered_ids and second.numbered_ids:
+        first_ids, second_ids = [f"pos_{i}" for i in first_ids], [f"neg_{i}" for i in second_ids]
+    elif shared:
+        clash = next(i for i in second_ids if i in shared)
+        raise MednaError(f"{negatives}:{second.lines[second_ids.index(clash)]}: id {clash!r} is also used in "
+                         f"{path}:{first.lines[first_ids.index(clash)]}; window ids must be unique")
     return SequenceSet(
-        ids=first.ids + second.ids,
+        ids=first_ids + second_ids,
         sequences=first.sequences + second.sequences,
         labels=np.concatenate([np.ones(len(first), np.int64), np.zeros(len(second), np.int64)]),
         source=f"{path}+{negatives}",
         lines=first.lines + second.lines,
+        numbered_ids=first.numbered_ids and second.numbered_ids,
     )
 
 
-def _read_one(path: Path, length: int | None, alphabet: str) -> SequenceSet:
+def _read_text(path: Path) -> str:
+    """The file's text; gzip-compressed files (``.gz`` or by their magic bytes) are unpacked."""
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise MednaError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise MednaError(f"{path}: cannot read ({error.__class__.__name__}: {error})") from None
+    except IsADirectoryError:
+        raise MednaError(f"{path}: is a directory, not a sequence file") from None
+    except OSError as error:
+        raise MednaError(f"{path}: cannot read ({error.strerror})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as error:
+            raise MednaError(f"{path}: damaged gzip file ({error})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MednaError(f"{path}: not a text file (byte {error.start} is not UTF-8); expected TSV, FASTA "
+                         "or plain text, optionally gzip-compressed") from None
+
+
+def _read_one(path: Path, length: int | None, alphabet: str) -> SequenceSet:
+    text = _read_text(path)
+    suffix = Path(path.name.removesuffix(".gz").removesuffix(".GZ")).suffix.lower()
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
-    if path.suffix.lower() in FASTA_SUFFIXES or first.startswith(">"):
+    numbered_ids = False
+    if suffix in FASTA_SUFFIXES or first.startswith(">"):
         records = _parse_fasta(path, lines)
-    elif "\t" in first or path.suffix.lower() in {".tsv", ".csv"}:
-        records = _parse_tsv(path, lines)
+    elif "\t" in first or suffix in {".tsv", ".csv"}:
+        records = _parse_tsv(path, lines, suffix)
     else:
+        numbered_ids = True
         records = [(str(i), None, line.strip(), number)
                    for i, (number, line) in enumerate(_numbered(lines))]
     if not records:
@@ -132,7 +165,12 @@ def _read_one(path: Path, length: int | None, alphabet: str) -> SequenceSet:
     allowed = set(alphabet)
     expected = length
     ids, sequences, labels, numbers = [], [], [], []
+    first_line: dict[str, int] = {}
     for ident, label, sequence, number in records:
+        if ident in first_line:
+            raise MednaError(f"{path}:{number}: duplicate window id {ident!r} (first at line {first_line[ident]}); "
+                             "ids must be unique")
+        first_line[ident] = number
         sequence = sequence.upper()
         bad = next((base for base in sequence if base not in allowed), None)
         if bad is not None:
@@ -152,6 +190,7 @@ def _read_one(path: Path, length: int | None, alphabet: str) -> SequenceSet:
         labels=np.asarray(labels, dtype=np.int64) if all(labelled) else None,
         source=str(path),
         lines=numbers,
+        numbered_ids=numbered_ids,
     )
 
 
@@ -168,11 +207,11 @@ def _parse_label(path: Path, number: int, value: str) -> int:
     return int(value)
 
 
-def _parse_tsv(path: Path, lines: list[str]):
+def _parse_tsv(path: Path, lines: list[str], suffix: str):
     numbered = list(_numbered(lines))
     if not numbered:
         return []
-    separator = "," if path.suffix.lower() == ".csv" else "\t"
+    separator = "," if suffix == ".csv" else "\t"
     header_number, header_line = numbered[0]
     header = [name.strip().lower() for name in header_line.split(separator)]
     text_column = next((name for name in ("text", "sequence", "seq") if name in header), None)

@@ -1,92 +1,85 @@
 """``medna-interp run``: selection -> CAD -> CWGA -> motifs -> report, resumable.
 
-Each step's fingerprint covers its options, the checksums of its inputs and the
-fingerprints of the steps it reads. A step is skipped when ``provenance.json`` holds
-the same fingerprint and its outputs exist, so an interrupted run resumes where it
-stopped and a changed option reruns exactly the steps it affects.
+Every option of every step is checked before CAD starts. A step is skipped when
+``provenance.json`` records the fingerprint it would have now (its result-determining
+options, input checksums and upstream fingerprints: :func:`medna_interp.steps.fingerprint`)
+and every file it wrote is still there with the recorded checksum. So an interrupted run
+resumes where it stopped, a changed option reruns exactly the steps it affects and those
+after them, and presentation options (progress bars) rerun nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .outputs import read_provenance, sha256_of, write_json
-from .steps import Common, run_cad, run_cwga, run_motifs
-
-STEPS = ("cad", "cwga", "motifs", "report")
-OUTPUTS = {
-    "cad": ("selection.tsv", "cad_positional.npz"),
-    "cwga": ("cwga_selection.tsv", "dims.tsv", "attributions.npz"),
-    "motifs": ("motifs/motifs.tsv",),
-    "report": ("report.html", "report.json"),
-}
-UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga"), "report": ("cad", "cwga", "motifs")}
+from .outputs import claim_directory
+from .steps import (STEPS, Common, check_cad_options, check_cwga_options, check_motif_options, expected_fingerprint,
+                    full_options, input_paths, is_up_to_date, load_checkpoint, load_data, run_cad, run_cwga,
+                    run_motifs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOptions:
-    """Keyword options of each step (see :mod:`medna_interp.steps`)."""
+    """Keyword options of each step (see :mod:`medna_interp.steps`); unset ones take the step's defaults."""
 
     cad: dict = field(default_factory=dict)
     cwga: dict = field(default_factory=dict)
     motifs: dict = field(default_factory=dict)
 
 
-def _plain(value):
-    if is_dataclass(value):
-        return asdict(value)
-    return value if isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)) else str(value)
-
-
-def fingerprint(step: str, options: dict, inputs: dict[str, str], upstream: dict[str, str]) -> str:
-    payload = {"step": step, "options": {k: _plain(v) for k, v in sorted(options.items())},
-               "inputs": inputs, "upstream": upstream}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | os.PathLike,
         options: RunOptions = RunOptions(), common: Common = Common(), force: bool = False,
         log: Callable[[str], None] = print) -> dict[str, str]:
-    """Run the missing or outdated steps; returns {step: "ran" | "skipped"}."""
+    """Run the missing or outdated steps into ``run_dir``.
+
+    Parameters
+    ----------
+    checkpoint, data : the model directory and the labelled windows
+    run_dir : a new folder, or a run directory of ours to resume
+    options : per-step options
+    common : options every step shares
+    force : rerun every step, and write into a non-empty folder that is not one of ours
+    log : where progress lines go
+
+    Returns
+    -------
+    dict : step -> ``"ran"`` or ``"skipped"``
+    """
     from .report import write_report
 
     run_dir = Path(run_dir)
-    inputs = {"checkpoint": sha256_of(checkpoint), "data": sha256_of(data)}
-    if common.negatives:
-        inputs["negatives"] = sha256_of(common.negatives)
-    common_options = {"seed": common.seed, "length": common.length}
+    cad_options = full_options("cad", options.cad, common.seed)
+    cwga_options = full_options("cwga", options.cwga, common.seed)
+    motif_options = full_options("motifs", options.motifs, common.seed)
+    paths = input_paths(checkpoint, data, common, kmer_encoder=cad_options["kmer_encoder"],
+                        bpe_encoder=cad_options["bpe_encoder"])
+    claim_directory(run_dir, "run", inputs=paths.values(), force=force)
+    model = load_checkpoint(checkpoint, common)
+    load_data(data, common, model)
+    check_cad_options(model, **{k: cad_options[k] for k in ("views", "layer", "heads", "min_samples", "confidence",
+                                                             "max_per_class", "kmer_encoder", "bpe_encoder")})
+    check_cwga_options(model, **{k: cwga_options[k] for k in ("views", "top_dims", "n_samples", "confidence", "steps",
+                                                               "internal_batch_size", "min_count")})
+    check_motif_options(motif_options["database"], options.motifs.get("meme_bin"))
+
     actions = {
-        "cad": lambda: run_cad(checkpoint, data, run_dir, common=common, **options.cad),
-        "cwga": lambda: run_cwga(checkpoint, data, run_dir, common=common, **options.cwga),
+        "cad": lambda: run_cad(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cad),
+        "cwga": lambda: run_cwga(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cwga),
         "motifs": lambda: run_motifs(run_dir, seed=common.seed, length=common.length, **options.motifs),
         "report": lambda: write_report(run_dir),
     }
     step_options = {"cad": options.cad, "cwga": options.cwga, "motifs": options.motifs, "report": {}}
-    prints: dict[str, str] = {}
     status: dict[str, str] = {}
     for step in STEPS:
-        upstream = {name: prints[name] for name in UPSTREAM[step]}
-        prints[step] = fingerprint(step, {**step_options[step], **common_options},
-                                   inputs if step in ("cad", "cwga") else {}, upstream)
-        recorded = read_provenance(run_dir).get("steps", {}).get(step, {}) if run_dir.exists() else {}
-        complete = all((run_dir / name).exists() for name in OUTPUTS[step])
-        if not force and complete and recorded.get("fingerprint") == prints[step]:
+        expected = expected_fingerprint(step, run_dir, step_options[step], common, checkpoint, data)
+        if not force and is_up_to_date(run_dir, step, expected):
             status[step] = "skipped"
             log(f"[{step}] up to date, skipped")
             continue
         log(f"[{step}] running")
         actions[step]()
-        _stamp(run_dir, step, prints[step])
         status[step] = "ran"
     return status
-
-
-def _stamp(run_dir: Path, step: str, value: str) -> None:
-    payload = read_provenance(run_dir)
-    payload.setdefault("steps", {}).setdefault(step, {})["fingerprint"] = value
-    write_json(run_dir / "provenance.json", payload)

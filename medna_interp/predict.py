@@ -49,12 +49,15 @@ def predict_proba(model: MednaDFM, sequences: list[str], batch_size: int = 64,
     return collect(model, sequences, ("probabilities",), batch_size, autocast)["probabilities"]
 
 
+#: the start of the header :func:`write_predictions` writes (how a rerun recognises its own file)
+HEADER = "id\tsequence\tp_modified\tlabel_pred"
+
+
 def write_predictions(path: str | os.PathLike, data: SequenceSet, probabilities: np.ndarray,
                       threshold: float = 0.5) -> None:
     """TSV with id, sequence, p_modified, label_pred (and label when known), written atomically."""
     with atomic_file(path) as handle:
-        header = ["id", "sequence", "p_modified", "label_pred"] + (["label"] if data.labels is not None else [])
-        handle.write("\t".join(header) + "\n")
+        handle.write(HEADER + ("\tlabel" if data.labels is not None else "") + "\n")
         for i, (ident, sequence, p) in enumerate(zip(data.ids, data.sequences, probabilities)):
             row = [ident, sequence, f"{p:.6f}", str(int(p > threshold))]
             if data.labels is not None:

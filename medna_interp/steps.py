@@ -1,16 +1,23 @@
-"""The steps of a run directory: each loads its inputs, checks them, computes, then
-writes its outputs together (staged) and records its provenance.
+"""The steps of a run directory: each checks its output and options, loads its inputs,
+computes, then writes its outputs together (staged) and records its provenance.
 
 A run directory accumulates ``selection.tsv``, ``cad_*``, ``cwga_*``, motif and report
-files, and one ``provenance.json`` with a record per step.
+files, and one ``provenance.json`` with a record per step. Each record holds the step's
+*fingerprint* (what determines its results: options, input checksums, and the
+fingerprints of the steps it read), the checksums of the files it wrote, and the
+fingerprints of its upstream steps when it read them, so that stale or mixed results
+can be told apart from current ones (:func:`check_consistency`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,21 +26,31 @@ from .errors import MednaError
 from .interpret.cad import cad, scan, write_cad
 from .interpret.cwga import cwga, write_cwga
 from .interpret.selection import select_confident
-from .io import read_sequences
+from .io import SequenceSet, read_sequences
+from .models.attention import check_heads, layer_index
 from .models.checkpoint import from_pretrained
 from .models.dnabert import load_dnabert
 from .models.dnabert2 import load_dnabert2
+from .models.medna_dfm import MednaDFM
 from .motifs.discover import DatabaseChoice, discover
 from .motifs.export import ExportOptions
 from .motifs.meme import find_tool
+from .motifs.motif import read_meme
 from .motifs.streme import StremeOptions
 from .motifs.tomtom import TomtomOptions
-from .outputs import provenance, read_provenance, record_step, staged
+from .outputs import (PROVENANCE, atomic_file, changed_outputs, claim_directory, provenance, read_provenance,
+                      sha256_of, step_outputs)
 from .predict import predict_proba
 from .tokenize import BpeTokenizer
 
+STEPS = ("cad", "cwga", "motifs", "report")
+#: the steps whose outputs each step reads
+UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga"), "report": ("cad", "cwga", "motifs")}
+#: options that change how a step runs or what it prints, never what it computes
+EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
 
-@dataclass
+
+@dataclass(frozen=True)
 class Common:
     """Options every step shares."""
 
@@ -44,58 +61,163 @@ class Common:
     negatives: str | None = None
 
 
-def _load(checkpoint, data_path, common: Common):
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return asdict(value)
+    if isinstance(value, DatabaseChoice):
+        return value.describe()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def result_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without the execution-only ones, as plain JSON values."""
+    return {k: _plain(v) for k, v in sorted(options.items()) if k not in EXECUTION_ONLY}
+
+
+def fingerprint(step: str, options: dict[str, Any], inputs: dict[str, str], upstream: dict[str, str]) -> str:
+    """SHA-256 of what determines a step's results.
+
+    Parameters
+    ----------
+    step : the step's name
+    options : its options (execution-only ones are dropped here)
+    inputs : input name -> checksum
+    upstream : upstream step -> that step's fingerprint
+    """
+    payload = {"step": step, "options": result_options(options), "inputs": inputs, "upstream": upstream}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def input_paths(checkpoint, data_path, common: Common, **extra) -> dict[str, str]:
+    paths = {"checkpoint": checkpoint, "data": data_path, "negatives": common.negatives, **extra}
+    return {name: str(path) for name, path in paths.items() if path is not None}
+
+
+def full_options(step: str, options: dict[str, Any], seed: int = 0) -> dict[str, Any]:
+    """``options`` of a step with every default filled in, as the step itself sees them."""
+    if step == "motifs":
+        filled = {"export_options": ExportOptions(seed=seed), "streme": StremeOptions(seed=seed),
+                  "tomtom": TomtomOptions(), "database": DatabaseChoice(), "raw_baseline": True,
+                  "shuffled_control": False}
+        filled.update({k: v for k, v in options.items() if v is not None})
+        return filled
+    if step == "report":
+        return dict(options)
+    function = {"cad": run_cad, "cwga": run_cwga}[step]
+    defaults = {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
+                if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("common", "model", "force")}
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(f"unknown {step} options: {', '.join(unknown)}")
+    return {**defaults, **options}
+
+
+def expected_fingerprint(step: str, run_dir, options: dict[str, Any], common: Common,
+                         checkpoint=None, data_path=None) -> str:
+    """The fingerprint ``step`` would record if it ran now with these options."""
+    options = full_options(step, options, common.seed)
+    step_options = options if step == "report" else {**options, "seed": common.seed, "length": common.length}
+    if step in ("cad", "cwga"):
+        extra = {k: options.get(k) for k in ("kmer_encoder", "bpe_encoder")}
+        inputs = {name: sha256_of(path) for name, path in
+                  input_paths(checkpoint, data_path, common, **extra).items()}
+        return fingerprint(step, step_options, inputs, {})
+    recorded = read_provenance(run_dir)["steps"] if Path(run_dir).exists() else {}
+    upstream = {name: recorded.get(name, {}).get("fingerprint", "") for name in UPSTREAM[step]}
+    return fingerprint(step, step_options, {}, upstream)
+
+
+def is_up_to_date(run_dir, step: str, expected: str) -> bool:
+    """True when ``step`` recorded ``expected`` and every output it wrote is unchanged."""
+    run_dir = Path(run_dir)
+    if not (run_dir / PROVENANCE).exists():
+        return False
+    record = read_provenance(run_dir)["steps"].get(step)
+    return bool(record) and record.get("fingerprint") == expected and bool(record.get("outputs")) \
+        and not changed_outputs(run_dir, record) and _upstream_current(run_dir, record)
+
+
+def _upstream_current(run_dir, record: dict) -> bool:
+    steps = read_provenance(run_dir)["steps"]
+    return all(steps.get(name, {}).get("fingerprint") == value for name, value in record.get("upstream", {}).items())
+
+
+def check_consistency(run_dir, steps: tuple[str, ...] = STEPS[:3]) -> dict:
+    """The run's provenance, after checking that ``steps`` exist, are unchanged and fit together.
+
+    Raises
+    ------
+    MednaError : naming the stale or altered step and the command that brings it up to date
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / PROVENANCE).exists():
+        raise MednaError(f"{run_dir}: not a run directory (no {PROVENANCE})",
+                         hint=f"create one with 'medna-interp run CKPT DATA -o {run_dir}'")
+    payload = read_provenance(run_dir)
+    records = payload["steps"]
+    for step in steps:
+        record = records.get(step)
+        if record is None:
+            continue  # missing steps are reported by the caller, which knows what it needs
+        how = _command_of(record, step, run_dir)
+        altered = changed_outputs(run_dir, record)
+        if altered:
+            raise MednaError(f"{run_dir}: {', '.join(altered[:3])} changed or vanished after the {step} step "
+                             f"wrote it; rerun that step: {how}")
+        for name, value in record.get("upstream", {}).items():
+            if records.get(name, {}).get("fingerprint") != value:
+                raise MednaError(f"{run_dir}: the {step} step was made from an earlier {name} result; "
+                                 f"rerun it: {how}")
+    cad, cwga = records.get("cad"), records.get("cwga")
+    if cad and cwga:
+        for name in ("checkpoint", "data", "negatives"):
+            a, b = cad.get("inputs", {}).get(name, {}), cwga.get("inputs", {}).get(name, {})
+            if a.get("sha256") != b.get("sha256"):
+                raise MednaError(f"{run_dir}: cad and cwga were run on different {name} files "
+                                 f"({a.get('path', 'none')} vs {b.get('path', 'none')}); rerun one of them: "
+                                 f"{_command_of(cwga, 'cwga', run_dir)}")
+        if cad.get("config", {}).get("length") != cwga.get("config", {}).get("length"):
+            raise MednaError(f"{run_dir}: cad and cwga read windows of different lengths; rerun one of them: "
+                             f"{_command_of(cwga, 'cwga', run_dir)}")
+    return payload
+
+
+def _command_of(record: dict, step: str, run_dir) -> str:
+    command = record.get("command")
+    if command:
+        return " ".join(["medna-interp", *command[1:]]) if command[0] != "medna-interp" else " ".join(command)
+    return f"medna-interp {step} ... -o {run_dir}"
+
+
+# ---------------------------------------------------------------- loading and checks
+
+def load_checkpoint(checkpoint, common: Common) -> MednaDFM:
     seed_everything(common.seed)
-    data = read_sequences(data_path, negatives=common.negatives, length=common.length)
+    return from_pretrained(checkpoint, resolve_device(common.device))
+
+
+def load_data(data_path, common: Common, model: MednaDFM | None = None) -> SequenceSet:
+    """Labelled windows of the length the model was trained on."""
+    length = common.length or (model.window_length if model is not None else None)
+    data = read_sequences(data_path, negatives=common.negatives, length=length)
     data.require_labels()
-    model = from_pretrained(checkpoint, resolve_device(common.device))
-    return model, data
+    if model is not None:
+        model.require_length(data.length, str(data_path))
+    return data
 
 
-def _inputs(checkpoint, data_path, common: Common) -> dict:
-    inputs = {"checkpoint": checkpoint, "data": data_path}
-    if common.negatives:
-        inputs["negatives"] = common.negatives
-    return inputs
-
-
-PREDICTIONS = "predictions.npz"
-
-
-def _cached_probabilities(run_dir, data, record: dict) -> tuple[np.ndarray | None, str]:
-    """P(modified) of every window, shape (N,), from ``RUN_DIR/predictions.npz`` when it was
-    made from the same checkpoint and data (by checksum): CAD and CWGA both select from it.
-    Returns (probabilities, or None when nothing usable is cached; the cache key)."""
-    key = json.dumps({name: entry["sha256"] for name, entry in record["inputs"].items()}, sort_keys=True)
-    path = Path(run_dir) / PREDICTIONS
-    if path.exists():
-        cached = np.load(path)
-        if str(cached["key"]) == key and len(cached["p_modified"]) == len(data):
-            return cached["p_modified"], key
-    return None, key
-
-
-def _probabilities(run_dir, model, data, record: dict, batch_size: int) -> tuple[np.ndarray, str, bool]:
-    """As :func:`_cached_probabilities`, predicting when nothing usable is cached."""
-    probabilities, key = _cached_probabilities(run_dir, data, record)
-    if probabilities is None:
-        return predict_proba(model, data.sequences, batch_size), key, True
-    return probabilities, key, False
-
-
-def _save_probabilities(stage: Path, probabilities: np.ndarray, key: str) -> None:
-    np.savez(stage / PREDICTIONS, p_modified=probabilities, key=np.array(key))
-
-
-def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
-            views=("kmer", "bpe"), layer: int = -1, heads=None, min_samples: int = 3,
-            per_sequence_mean: bool = False, confidence: float = 0.9, max_per_class: int | None = None,
-            kmer_encoder: str | None = None, bpe_encoder: str | None = None,
-            common: Common = Common()):
-    """Selection then CAD; writes ``selection.tsv``, ``cad_{view}.tsv`` and positional profiles."""
-    model, data = _load(checkpoint, data_path, common)
-    for view in views:  # before any computation, so a wrong --view writes nothing
-        model.require_view(view)
+def check_cad_options(model: MednaDFM, views, layer: int, heads, min_samples: int, confidence: float,
+                      max_per_class: int | None, kmer_encoder=None, bpe_encoder=None) -> dict:
+    """Every CAD option against the model; returns the stand-alone encoders to read from."""
+    _check_probability(confidence, "confidence")
+    if min_samples < 1:
+        raise MednaError(f"min_samples must be at least 1, got {min_samples}")
+    if max_per_class is not None and max_per_class < 1:
+        raise MednaError(f"max_per_class must be at least 1, got {max_per_class}")
     standalone = {}
     if kmer_encoder:
         encoder, tokenizer = load_dnabert(kmer_encoder)
@@ -103,8 +225,96 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     if bpe_encoder:
         standalone["bpe"] = (load_dnabert2(bpe_encoder).to(model.device),
                              BpeTokenizer.from_file(Path(bpe_encoder) / "tokenizer.json"))
-    record = provenance({}, _inputs(checkpoint, data_path, common), common.seed)
-    probabilities, key = _cached_probabilities(run_dir, data, record)
+    for view in views:
+        model.require_view(view)
+        encoder = standalone[view][0] if view in standalone else \
+            (model.kmer_encoder if view == "kmer" else model.bpe_encoder)
+        layer_index(encoder, layer, view)
+        check_heads(encoder, heads, view)
+    return standalone
+
+
+def check_cwga_options(model: MednaDFM, views, top_dims: int, n_samples: int, confidence: float, steps: int,
+                       internal_batch_size: int, min_count: int) -> None:
+    _check_probability(confidence, "confidence")
+    for view in views:
+        model.require_view(view)
+    if not 1 <= top_dims <= model.width:
+        raise MednaError(f"top_dims {top_dims} is larger than the model width d = {model.width}",
+                         hint=f"choose --top-dims between 1 and {model.width}")
+    for name, value, least in (("n_samples", n_samples, 2), ("steps", steps, 1),
+                               ("internal_batch_size", internal_batch_size, 1), ("min_count", min_count, 1)):
+        if value < least:
+            raise MednaError(f"{name} must be at least {least}, got {value}")
+
+
+def check_motif_options(database: DatabaseChoice, meme_bin: str | None) -> None:
+    """MEME tools and the motif database, before any STREME run."""
+    for tool in ("streme", "tomtom"):
+        find_tool(tool, meme_bin)
+    read_meme(database.path())
+
+
+def _check_probability(value: float, name: str) -> None:
+    if not 0.0 <= value < 1.0:
+        raise MednaError(f"{name} must be in [0, 1), got {value}")
+
+
+# ---------------------------------------------------------------- the prediction cache
+
+PREDICTIONS = "predictions.npz"
+
+
+def _cached_probabilities(run_dir, data, inputs: dict[str, str]) -> tuple[np.ndarray | None, str]:
+    """P(modified) of every window, shape (N,), from ``RUN_DIR/predictions.npz`` when it was
+    made from the same checkpoint and data (by checksum): CAD and CWGA both select from it.
+    Returns (probabilities, or None when nothing usable is cached; the cache key)."""
+    key = json.dumps({name: inputs[name] for name in ("checkpoint", "data", "negatives") if name in inputs},
+                     sort_keys=True)
+    path = Path(run_dir) / PREDICTIONS
+    if path.exists():
+        try:
+            cached = np.load(path)
+            if str(cached["key"]) == key and len(cached["p_modified"]) == len(data):
+                return cached["p_modified"], key
+        except (OSError, ValueError, KeyError):
+            pass  # an unreadable cache is recomputed
+    return None, key
+
+
+def _save_probabilities(run_dir, probabilities: np.ndarray, key: str) -> None:
+    with atomic_file(Path(run_dir) / PREDICTIONS, "wb") as handle:
+        np.savez(handle, p_modified=probabilities, key=np.array(key))
+
+
+def _checksums(paths: dict[str, str]) -> dict[str, str]:
+    return {name: sha256_of(path) for name, path in paths.items()}
+
+
+# ---------------------------------------------------------------- the steps
+
+def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
+            views=("kmer", "bpe"), layer: int = -1, heads=None, min_samples: int = 3,
+            per_sequence_mean: bool = False, confidence: float = 0.9, max_per_class: int | None = None,
+            kmer_encoder: str | None = None, bpe_encoder: str | None = None,
+            common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
+    """Selection then CAD; writes ``selection.tsv``, ``cad_{view}.tsv`` and positional profiles.
+
+    Returns
+    -------
+    (CadResult, Selection)
+    """
+    paths = input_paths(checkpoint, data_path, common, kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder)
+    claim_directory(run_dir, "run", inputs=paths.values(), force=force)
+    model = model or load_checkpoint(checkpoint, common)
+    data = load_data(data_path, common, model)
+    standalone = check_cad_options(model, views, layer, heads, min_samples, confidence, max_per_class,
+                                   kmer_encoder, bpe_encoder)
+    options = dict(views=list(views), layer=layer, heads=heads, min_samples=min_samples,
+                   per_sequence_mean=per_sequence_mean, confidence=confidence, max_per_class=max_per_class,
+                   kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder)
+    checksums = _checksums(paths)
+    probabilities, key = _cached_probabilities(run_dir, data, checksums)
     attention, fresh = None, probabilities is None
     if fresh:
         if standalone:
@@ -117,17 +327,14 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     result = cad(model, selection.data.sequences, selection.labels, views=views, layer=layer, heads=heads,
                  min_samples=min_samples, per_sequence_mean=per_sequence_mean,
                  batch_size=common.batch_size, standalone=standalone, attention=attention)
-    options = {**result.options, "confidence": confidence, "max_per_class": max_per_class,
-               "kmer_encoder": kmer_encoder, "bpe_encoder": bpe_encoder}
-    with staged(run_dir) as stage:
-        selection.write(stage / "selection.tsv")
-        write_cad(result, stage)
-        if fresh:
-            _save_probabilities(stage, probabilities, key)
-    record["config"] = options
-    record["selection"] = selection.counts
-    record["data_metrics"] = selection.metrics
-    record_step(run_dir, "cad", record)
+    record = _record("cad", options, paths, common, {})
+    record["config"] = {**result_options(result.options), **record["config"]}
+    record.update(selection=selection.counts, data_metrics=selection.metrics)
+    with step_outputs(run_dir, "cad", record) as stage:
+        selection.write(stage.path / "selection.tsv")
+        write_cad(result, stage.path)
+    if fresh:
+        _save_probabilities(run_dir, probabilities, key)
     return result, selection
 
 
@@ -135,64 +342,91 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
              views=("kmer", "bpe"), top_dims: int = 40, dim_score: str = "activation", n_samples: int = 100,
              confidence: float = 0.9, baseline: str | None = None, steps: int = 50,
              internal_batch_size: int = 128, per_dim: bool = False, min_count: int = 3, progress: bool = True,
-             common: Common = Common()):
+             common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
     """Selection (top ``n_samples`` per class) then CWGA; writes ``cwga_selection.tsv``,
-    ``dims.tsv``, ``cwga_{view}.tsv`` and ``attributions.npz``."""
-    model, data = _load(checkpoint, data_path, common)
-    for view in views:
-        model.require_view(view)
-    if top_dims > model.width:
-        raise MednaError(f"--top-dims {top_dims} is larger than the model width d = {model.width}")
-    record = provenance({}, _inputs(checkpoint, data_path, common), common.seed)
-    probabilities, key, fresh = _probabilities(run_dir, model, data, record, common.batch_size)
+    ``dims.tsv``, ``cwga_{view}.tsv`` and ``attributions.npz``.
+
+    Returns
+    -------
+    (CwgaResult, Selection)
+    """
+    paths = input_paths(checkpoint, data_path, common)
+    claim_directory(run_dir, "run", inputs=paths.values(), force=force)
+    model = model or load_checkpoint(checkpoint, common)
+    data = load_data(data_path, common, model)
+    check_cwga_options(model, views, top_dims, n_samples, confidence, steps, internal_batch_size, min_count)
+    options = dict(views=list(views), top_dims=top_dims, dim_score=dim_score, n_samples=n_samples,
+                   confidence=confidence, baseline=baseline, steps=steps, per_dim=per_dim, min_count=min_count)
+    checksums = _checksums(paths)
+    probabilities, key = _cached_probabilities(run_dir, data, checksums)
+    fresh = probabilities is None
+    if fresh:
+        probabilities = predict_proba(model, data.sequences, common.batch_size)
     selection = select_confident(model, data, confidence, n_samples, min_per_class=2, probabilities=probabilities)
     result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
                   per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress)
-    with staged(run_dir) as stage:
-        selection.write(stage / "cwga_selection.tsv")
-        write_cwga(result, stage, selection.data.ids, selection.labels)
-        if fresh:
-            _save_probabilities(stage, probabilities, key)
-    record["config"] = {**result.options, "n_samples": n_samples, "confidence": confidence}
-    record["selection"] = selection.counts
-    record["data_metrics"] = selection.metrics
+    record = _record("cwga", options, paths, common, {})
+    record["config"] = {**result_options(result.options), **record["config"]}
+    record.update(selection=selection.counts, data_metrics=selection.metrics)
     record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),
                                           "mean_abs_total": float(abs(a.total).mean())}
                                    for view, a in result.attributions.items()}
-    record_step(run_dir, "cwga", record)
+    with step_outputs(run_dir, "cwga", record) as stage:
+        selection.write(stage.path / "cwga_selection.tsv")
+        write_cwga(result, stage.path, selection.data.ids, selection.labels)
+    if fresh:
+        _save_probabilities(run_dir, probabilities, key)
     return result, selection
+
+
+def _record(step: str, options: dict, paths: dict[str, str], common: Common, upstream: dict[str, str],
+            fingerprint_inputs: bool = True) -> dict:
+    """A step's provenance with its fingerprint (see :func:`expected_fingerprint`)."""
+    config = {**result_options(options), "seed": common.seed, "length": common.length}
+    record = provenance(config, paths, common.seed)
+    inputs = {name: entry["sha256"] for name, entry in record["inputs"].items()} if fingerprint_inputs else {}
+    record["fingerprint"] = fingerprint(step, {**options, "seed": common.seed, "length": common.length},
+                                        inputs, upstream)
+    record["upstream"] = upstream
+    record["execution"] = {"device": common.device, "batch_size": common.batch_size}
+    return record
 
 
 def run_data(run_dir: str | os.PathLike, length: int | None = 41):
     """The labelled windows a run was made from, as recorded by its CAD or CWGA step."""
-    steps = read_provenance(run_dir).get("steps", {})
+    steps = read_provenance(run_dir).get("steps", {}) if Path(run_dir).is_dir() else {}
     for step in ("cad", "cwga"):
         inputs = steps.get(step, {}).get("inputs", {})
         if "data" in inputs:
             negatives = inputs.get("negatives", {}).get("path")
             return read_sequences(inputs["data"]["path"], negatives=negatives, length=length), inputs
-    raise MednaError(f"{run_dir}: not a run directory with CAD or CWGA results "
-                     "(run 'medna-interp cad CKPT DATA -o RUN_DIR' or 'medna-interp run' first)")
+    raise MednaError(f"{run_dir}: not a run directory with CAD or CWGA results",
+                     hint="run 'medna-interp cad CKPT DATA -o RUN_DIR' or 'medna-interp run' first")
 
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, shuffled_control: bool = False,
                seed: int = 0, length: int | None = 41):
-    """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``."""
+    """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``.
+
+    Returns
+    -------
+    MotifsResult
+    """
+    payload = check_consistency(run_dir, ("cad", "cwga"))
     data, inputs = run_data(run_dir, length)
-    for tool in ("streme", "tomtom"):
-        find_tool(tool, meme_bin)  # fail before any work if MEME is missing
-    export_options = export_options or ExportOptions(seed=seed)
-    streme = streme or StremeOptions(seed=seed)
-    tomtom = tomtom or TomtomOptions()
-    database = database or DatabaseChoice()
-    with staged(run_dir) as stage:
-        result = discover(run_dir, data, stage / "motifs", export_options=export_options, streme=streme,
+    options = full_options("motifs", dict(export_options=export_options, streme=streme, tomtom=tomtom,
+                                          database=database, raw_baseline=raw_baseline,
+                                          shuffled_control=shuffled_control), seed)
+    export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
+    check_motif_options(database, meme_bin)
+    upstream = {name: payload["steps"].get(name, {}).get("fingerprint", "") for name in UPSTREAM["motifs"]}
+    record: dict = {}
+    with step_outputs(run_dir, "motifs", record) as stage:
+        result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
                           shuffled_control=shuffled_control)
-    options = {"export": asdict(export_options), "streme": asdict(streme), "tomtom": asdict(tomtom),
-               "database": database.describe(), "raw_baseline": raw_baseline, "shuffled_control": shuffled_control}
-    record = provenance(options, {"data": inputs["data"]["path"]}, seed)
-    record_step(run_dir, "motifs", record)
+        record.update(_record("motifs", options, {"data": inputs["data"]["path"]}, Common(seed=seed, length=length),
+                              upstream, fingerprint_inputs=False))
     return result

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MednaError
-from .outputs import atomic_dir
+from .outputs import claim_directory, provenance, step_outputs
 
 
 @dataclass
@@ -58,21 +58,22 @@ class Grammar:
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> "Grammar":
         path = Path(path)
+        import yaml
+
         try:
             text = path.read_text()
-            if path.suffix.lower() in {".yaml", ".yml"}:
-                import yaml
-
-                values = yaml.safe_load(text)
-            else:
-                values = json.loads(text)
-        except (OSError, ValueError) as error:
-            raise MednaError(f"{path}: cannot read grammar ({error})") from None
+            values = yaml.safe_load(text) if path.suffix.lower() in {".yaml", ".yml"} else json.loads(text)
+        except (OSError, ValueError, yaml.YAMLError) as error:
+            message = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+            raise MednaError(f"{path}: cannot read grammar ({message})") from None
+        if not isinstance(values, dict):
+            raise MednaError(f"{path}: a grammar is a mapping of settings (length, motifs, ...), "
+                             f"got {type(values).__name__}")
         try:
             values["motifs"] = [PlantedMotif(**m) for m in values.get("motifs", [])] or cls().motifs
             values.setdefault("decoy_weights", [1.0] * len(values["motifs"]))
             grammar = cls(**values)
-        except TypeError as error:
+        except (TypeError, ValueError, AttributeError) as error:
             raise MednaError(f"{path}: invalid grammar ({error})") from None
         grammar.validate(str(path))
         return grammar
@@ -147,12 +148,23 @@ def generate(grammar: Grammar, n: int, rng: np.random.Generator, prefix: str):
 
 
 def write_synthetic(output: str | os.PathLike, grammar: Grammar | None = None, n_train: int = 4000,
-                    n_test: int = 1000, seed: int = 0) -> Path:
-    """Write ``train.tsv``, ``test.tsv`` (iDNA-MS format), ``sites.tsv`` and ``grammar.json``."""
+                    n_test: int = 1000, seed: int = 0, force: bool = False,
+                    grammar_file: str | os.PathLike | None = None) -> Path:
+    """Write ``train.tsv``, ``test.tsv`` (iDNA-MS format), ``sites.tsv`` and ``grammar.json``.
+
+    ``output`` may be new, empty or an earlier synthetic set of ours (see
+    :func:`medna_interp.outputs.claim_directory`); ``grammar_file`` is recorded as input.
+    """
     grammar = grammar or Grammar()
     grammar.validate()
+    if n_train < 0 or n_test < 0 or n_train + n_test == 0:
+        raise MednaError(f"need a positive number of windows, got {n_train} train and {n_test} test")
+    claim_directory(output, "synthetic", inputs=[grammar_file], force=force)
     rng = np.random.default_rng(seed)
-    with atomic_dir(output) as tmp:
+    record = provenance({"grammar": grammar.to_dict(), "n_train": n_train, "n_test": n_test},
+                        {"grammar": grammar_file} if grammar_file else {}, seed)
+    with step_outputs(output, "synth", record, kind="synthetic") as stage:
+        tmp = stage.path
         all_sites = []
         for split, n in (("train", n_train), ("test", n_test)):
             rows, sites = generate(grammar, n, rng, prefix=f"{split}_")

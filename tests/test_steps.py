@@ -37,7 +37,7 @@ def test_cad_reads_the_same_attention_with_or_without_cached_predictions(tmp_pat
     warm = tmp_path / "cached"
     warm.mkdir()
     (warm / "predictions.npz").write_bytes((tmp_path / "scanned" / "predictions.npz").read_bytes())
-    run_cad(DEMO_CHECKPOINT, data, warm, **options)  # predictions cached: attention pass on the selection
+    run_cad(DEMO_CHECKPOINT, data, warm, force=True, **options)  # predictions cached: attention pass on the selection
     for view in ("kmer", "bpe"):
         a = pd.read_csv(tmp_path / "scanned" / f"cad_{view}.tsv", sep="\t").set_index("token").sort_index()
         b = pd.read_csv(warm / f"cad_{view}.tsv", sep="\t").set_index("token").sort_index()

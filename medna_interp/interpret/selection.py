@@ -66,6 +66,10 @@ def select_confident(model: MednaDFM, data: SequenceSet, confidence: float = 0.9
     Raises :class:`MednaError` when a class keeps fewer than ``min_per_class`` windows.
     """
     labels = data.require_labels()
+    present = set(labels.tolist())
+    if present != {0, 1}:
+        only = "positives (label 1)" if present == {1} else "negatives (label 0)"
+        raise MednaError(f"{data.source}: the data holds only {only}; contrasting the classes needs both")
     p = predict_proba(model, data.sequences, batch_size) if probabilities is None else probabilities
     true_class_p = np.where(labels == 1, p, 1.0 - p)
     correct = (p > 0.5) == (labels == 1)
@@ -75,7 +79,8 @@ def select_confident(model: MednaDFM, data: SequenceSet, confidence: float = 0.9
         members = members[np.argsort(-true_class_p[members], kind="stable")][:max_per_class]
         if len(members) < min_per_class:
             raise MednaError(f"{data.source}: only {len(members)} {name} windows are correctly classified with "
-                             f"confidence > {confidence} (need {min_per_class}); lower --confidence or use more data")
+                             f"confidence > {confidence} (need {min_per_class})",
+                             hint="lower --confidence or use more data")
         chosen.append(members)
     index = np.concatenate(chosen)
     metrics = binary_metrics(labels, p).to_dict()

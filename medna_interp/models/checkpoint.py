@@ -18,14 +18,16 @@ import torch
 from transformers import BertConfig
 
 from ..errors import MednaError
-from ..outputs import atomic_dir, sha256_of
+from ..outputs import CHECKPOINT_FORMAT, claim_directory, sha256_of, staged
 from ..tokenize import BpeTokenizer, KmerTokenizer
 from .dnabert import load_dnabert
 from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict, read_weights
 from .medna_dfm import MednaConfig, MednaDFM
 
-FORMAT = "medna-interp-checkpoint"
+FORMAT = CHECKPOINT_FORMAT
 KMER_VOCAB, BPE_TOKENIZER, WEIGHTS, CONFIG = "vocab.txt", "tokenizer.json", "model.safetensors", "config.json"
+#: Every file a checkpoint directory may hold that we write; nothing else there is touched.
+CHECKPOINT_FILES = (CONFIG, WEIGHTS, KMER_VOCAB, BPE_TOKENIZER)
 
 #: The authors' ``Fusion`` prefixes and ours.
 AUTHORS_PREFIXES = {"bertone.bert.": "kmer_encoder.", "berttwo.bert.": "bpe_encoder.", "film_mer.": "film."}
@@ -35,11 +37,29 @@ _IGNORED_AUTHOR_KEYS = re.compile(
 
 def save_pretrained(model: MednaDFM, directory: str | os.PathLike, *,
                     provenance: dict | None = None, metrics: dict | None = None,
-                    window_length: int | None = None) -> Path:
-    """Write ``model`` as a checkpoint directory, atomically."""
+                    window_length: int | None = None, force: bool = False) -> Path:
+    """Write ``model`` as a checkpoint directory.
+
+    The files appear together; in an existing checkpoint directory only the checkpoint's
+    own files are replaced (see :func:`medna_interp.outputs.claim_directory`).
+
+    Parameters
+    ----------
+    model : the model to save
+    directory : the checkpoint directory (new, empty, or a checkpoint of ours)
+    provenance, metrics : stored in ``config.json``
+    window_length : the window length the model was trained on; data of another length
+        is refused when the checkpoint is used
+    force : write into a directory that is not a checkpoint of ours
+
+    Returns
+    -------
+    Path : ``directory``
+    """
     from safetensors.torch import save_file
 
     directory = Path(directory)
+    claim_directory(directory, "checkpoint", force=force)
     payload: dict[str, Any] = {
         "format": FORMAT,
         "format_version": 1,
@@ -54,13 +74,14 @@ def save_pretrained(model: MednaDFM, directory: str | os.PathLike, *,
         "provenance": provenance or {},
         "metrics": metrics or {},
     }
-    with atomic_dir(directory) as tmp:
-        (tmp / CONFIG).write_text(json.dumps(payload, indent=2) + "\n")
+    with staged(directory, replaces=CHECKPOINT_FILES) as stage:
+        (stage.path / CONFIG).write_text(json.dumps(payload, indent=2) + "\n")
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        save_file(state, str(tmp / WEIGHTS))
-        model.kmer_tokenizer.save(tmp / KMER_VOCAB)
+        save_file(state, str(stage.path / WEIGHTS))
+        model.kmer_tokenizer.save(stage.path / KMER_VOCAB)
         if model.has_bpe_view:
-            model.bpe_tokenizer.save(tmp / BPE_TOKENIZER)
+            model.bpe_tokenizer.save(stage.path / BPE_TOKENIZER)
+    model.window_length = window_length
     return directory
 
 
@@ -85,7 +106,9 @@ def read_checkpoint_config(directory: str | os.PathLike) -> dict:
         payload = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise MednaError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
-    if payload.get("format") != FORMAT:
+    except (OSError, UnicodeDecodeError) as error:
+        raise MednaError(f"{path}: cannot read ({error.__class__.__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MednaError(f"{path}: not a medna-interp checkpoint (for the authors' Fusion .pt files "
                          "use 'medna-interp import-checkpoint')")
     return payload
@@ -104,12 +127,18 @@ def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "
         config = MednaConfig.from_dict(payload["model"])
         kmer_config = BertConfig.from_dict(payload["kmer_encoder"])
         bpe_config = DnaBert2Config.from_dict(payload["bpe_encoder"]) if has_bpe else None
-    except (KeyError, TypeError) as error:
-        raise MednaError(f"{directory / CONFIG}: malformed config ({error})") from None
+        window_length = payload.get("window_length")
+        if window_length is not None and (not isinstance(window_length, int) or window_length < 1):
+            raise TypeError(f"window_length must be a positive integer, got {window_length!r}")
+    except MednaError as error:
+        raise MednaError(f"{directory / CONFIG}: {error}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise MednaError(f"{directory / CONFIG}: malformed config ({error.__class__.__name__}: {error})") from None
     kmer_tokenizer = KmerTokenizer.from_file(directory / KMER_VOCAB)
     bpe_tokenizer = BpeTokenizer.from_file(directory / BPE_TOKENIZER) if has_bpe else None
     model = MednaDFM.build(config, kmer_config, bpe_config, kmer_tokenizer, bpe_tokenizer)
     load_state_strict(model, read_weights(directory), str(directory / WEIGHTS))
+    model.window_length = window_length
     return model.to(device).eval()
 
 
@@ -129,7 +158,7 @@ def from_encoders(kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike | None
 
 
 def import_fusion(fusion_path: str | os.PathLike, kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike,
-                  output: str | os.PathLike, bpe_pooling: str = "unmasked_mean") -> Path:
+                  output: str | os.PathLike, bpe_pooling: str = "unmasked_mean", force: bool = False) -> Path:
     """Convert the authors' ``Fusion`` state dict (``.pt``) into a checkpoint directory.
 
     The encoder directories supply configs and tokenizers; every weight comes from the
@@ -137,6 +166,7 @@ def import_fusion(fusion_path: str | os.PathLike, kmer_dir: str | os.PathLike, b
     predictions match theirs.
     """
     fusion_path = Path(fusion_path)
+    claim_directory(output, "checkpoint", inputs=(fusion_path, kmer_dir, bpe_dir), force=force)
     try:
         state = torch.load(fusion_path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -160,7 +190,7 @@ def import_fusion(fusion_path: str | os.PathLike, kmer_dir: str | os.PathLike, b
     load_state_strict(model, state, str(fusion_path))
     provenance = {"imported_from": {"path": str(fusion_path), "sha256": sha256_of(fusion_path)},
                   "kmer_encoder": str(kmer_dir), "bpe_encoder": str(bpe_dir)}
-    return save_pretrained(model, output, provenance=provenance)
+    return save_pretrained(model, output, provenance=provenance, window_length=41, force=force)
 
 
 def _authors_key(key: str) -> str:

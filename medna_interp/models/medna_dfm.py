@@ -199,6 +199,15 @@ class MednaDFM(nn.Module):
 
         return save_pretrained(self, directory, **metadata)
 
+    #: the window length the checkpoint was trained on (``None``: not recorded)
+    window_length: int | None = None
+
+    def require_length(self, length: int, source: str) -> None:
+        """Fail with a user error when ``length``-bp windows (from ``source``) do not fit the model."""
+        if self.window_length is not None and length != self.window_length:
+            raise MednaError(f"{source}: windows are {length} bp, but the checkpoint was trained on "
+                             f"{self.window_length}-bp windows")
+
     @property
     def has_bpe_view(self) -> bool:
         return self.bpe_encoder is not None

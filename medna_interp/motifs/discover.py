@@ -74,7 +74,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     for source, view in sources:
         label = f"{source}_{view}"
         folder = output / label
-        exported = export(run_dir, source, view, folder, export_options)
+        exported = export(run_dir, source, view, folder, export_options, allow_empty=True)
         if exported.n_primary == 0:
             discovered[label], notes[label] = [], "nothing exported (no positive scores)"
             continue

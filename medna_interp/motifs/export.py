@@ -17,7 +17,7 @@ sequences
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import MednaError
 from ..io import write_fasta
+from ..outputs import claim_directory, provenance, step_outputs
 
 SOURCES = ("cad", "cwga")
 MODES = ("tokens", "seqlets", "sequences")
@@ -36,7 +37,7 @@ _FILES = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExportOptions:
     """Defaults: 100 tokens a side; seqlets 12 bp wide, up to 2 per positive, score > 0."""
 
@@ -46,6 +47,15 @@ class ExportOptions:
     per_sequence: int = 2
     min_score: float = 0.0
     seed: int = 0
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise MednaError(f"export mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        for name, least in (("top_tokens", 1), ("window", 3), ("per_sequence", 1)):
+            if getattr(self, name) < least:
+                raise MednaError(f"export {name} must be at least {least}, got {getattr(self, name)}")
+        if not np.isfinite(self.min_score):
+            raise MednaError(f"export min_score must be a finite number, got {self.min_score}")
 
 
 @dataclass
@@ -85,13 +95,28 @@ def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame
 
 
 def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.PathLike,
-           options: ExportOptions = ExportOptions()) -> Export:
-    """Write ``primary.fa`` and ``control.fa`` under ``output`` for one source and view."""
+           options: ExportOptions = ExportOptions(), *, allow_empty: bool = False, force: bool = False) -> Export:
+    """Write ``primary.fa`` and ``control.fa`` under ``output`` for one source and view.
+
+    Parameters
+    ----------
+    run_dir : a run directory with the source's outputs
+    source, view : ``cad`` or ``cwga``; ``kmer`` or ``bpe``
+    output : a new folder, or an export folder of ours
+    allow_empty : write empty files when nothing passes the options instead of failing
+    force : write into a folder that is not one of ours (only the two FASTA files are replaced)
+
+    Returns
+    -------
+    Export : the two files and how many sequences each holds
+    """
     if source not in SOURCES:
-        raise MednaError(f"--source must be one of {', '.join(SOURCES)}, got {source!r}")
-    if options.mode not in MODES:
-        raise MednaError(f"--mode must be one of {', '.join(MODES)}, got {options.mode!r}")
+        raise MednaError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    if view not in ("kmer", "bpe"):
+        raise MednaError(f"view must be kmer or bpe, got {view!r}")
     run_dir, output = Path(run_dir), Path(output)
+    read = [run_dir / _FILES[source][key].format(view=view) for key in ("table", "selection", "arrays")]
+    claim_directory(output, "export", inputs=read, force=force)
     if options.mode == "tokens":
         primary, control = _tokens(run_dir, source, view, options)
     elif options.mode == "seqlets":
@@ -100,9 +125,14 @@ def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.
         selection, _ = per_base_scores(run_dir, source, view)
         primary = [(f"{r.id} p_modified={r.p_modified:.4f}", r.sequence) for r in selection.itertuples() if r.label == 1]
         control = [(f"{r.id} p_modified={r.p_modified:.4f}", r.sequence) for r in selection.itertuples() if r.label == 0]
-    output.mkdir(parents=True, exist_ok=True)
-    write_fasta(output / "primary.fa", primary)
-    write_fasta(output / "control.fa", control)
+    if not primary and not allow_empty:
+        raise MednaError(f"{run_dir}: no {source} {view} {options.mode} pass the export options "
+                         f"(min_score {options.min_score}); nothing was written")
+    record = provenance({"source": source, "view": view, **asdict(options)},
+                        {p.name: p for p in read if p.exists()}, options.seed)
+    with step_outputs(output, "export", record, kind="export") as stage:
+        write_fasta(stage.path / "primary.fa", primary)
+        write_fasta(stage.path / "control.fa", control)
     return Export(source, view, options.mode, output / "primary.fa", output / "control.fa", len(primary), len(control))
 
 

@@ -21,6 +21,7 @@ from ..errors import MednaError
 MEME_VERSION = "5.4.1"
 SDIST = "pymemesuite==0.1.0a4"
 TOOLS = ("streme", "tomtom")
+MARKER = ".medna-interp-meme"
 INSTALL_HINT = "run 'medna-interp install-meme' (or 'make meme'), or point --meme-bin / MEDNA_MEME_BIN at them"
 
 # pymemesuite comments these out of src/utils.c (its Python layer supplies them); the
@@ -74,8 +75,19 @@ def tool_version(binary: Path) -> str | None:
 
 def find_tool(name: str, meme_bin: str | os.PathLike | None = None) -> Path:
     """Path of ``streme`` or ``tomtom``, checked to run and to report MEME 5.x."""
+    if meme_bin is not None:  # a folder the user named is the only place looked at
+        candidate = Path(meme_bin) / name
+        if not Path(meme_bin).is_dir():
+            raise MednaError(f"{meme_bin}: MEME folder not found", hint=f"point --meme-bin at the folder holding {name}")
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+            raise MednaError(f"{meme_bin}: no executable {name} there",
+                             hint=f"point --meme-bin at the folder holding {name}, or leave it out")
+        version = tool_version(candidate)
+        if version is None or not version.startswith("5."):
+            raise MednaError(f"{candidate}: not a MEME 5 {name} (version {version or 'unknown'})", hint=INSTALL_HINT)
+        return candidate
     candidates = []
-    for folder in (meme_bin, os.environ.get("MEDNA_MEME_BIN"), default_prefix() / "bin"):
+    for folder in (os.environ.get("MEDNA_MEME_BIN"), default_prefix() / "bin"):
         if folder:
             candidates.append(Path(folder) / name)
     on_path = shutil.which(name)
@@ -85,9 +97,19 @@ def find_tool(name: str, meme_bin: str | os.PathLike | None = None) -> Path:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             version = tool_version(candidate)
             if version is None or not version.startswith("5."):
-                raise MednaError(f"{candidate}: not a MEME 5 {name} (version {version or 'unknown'}); {INSTALL_HINT}")
+                        raise MednaError(f"{candidate}: not a MEME 5 {name} (version {version or 'unknown'})",
+                                 hint=INSTALL_HINT)
             return candidate
-    raise MednaError(f"MEME tool '{name}' not found; {INSTALL_HINT}")
+    raise MednaError(f"MEME tool '{name}' not found; build it with 'medna-interp install-meme' (or 'make meme')",
+                     hint="or point --meme-bin / MEDNA_MEME_BIN at a folder holding streme and tomtom")
+
+
+def tool_message(stderr: str) -> str:
+    """The line of a MEME tool's error output that says what went wrong (not its usage text)."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    usage = next((i for i, line in enumerate(lines) if line.startswith("Usage:")), len(lines))
+    said = [line for line in lines[:usage] if line and not line.startswith(("Warning", "WARNING"))]
+    return (said or [line for line in lines if line] or ["no message"])[0 if said else -1]
 
 
 def meme_environment(binary: Path) -> dict[str, str]:
@@ -111,6 +133,9 @@ def install_meme(prefix: str | os.PathLike | None = None, source: str | os.PathL
     the source distribution is fetched with pip (the only network use, at install time).
     """
     prefix = Path(prefix) if prefix else default_prefix()
+    _check_prefix(prefix)
+    if source is not None and not Path(source).is_file():
+        raise MednaError(f"{source}: no such file", hint="give the path of a downloaded pymemesuite-0.1.0a4.tar.gz")
     if installed(prefix) and not force:
         log(f"MEME {MEME_VERSION} streme and tomtom already in {prefix / 'bin'}")
         return prefix / "bin"
@@ -138,13 +163,32 @@ def install_meme(prefix: str | os.PathLike | None = None, source: str | os.PathL
             converter = libexec / f"{tool}_xml_to_html"
             converter.write_text(_HTML_STAND_IN)
             converter.chmod(0o755)
+        (staging / MARKER).write_text(f"MEME {MEME_VERSION} streme and tomtom, built by medna-interp\n")
         if prefix.exists():
-            shutil.rmtree(prefix)
-        os.replace(staging, prefix)
+            old = Path(tempfile.mkdtemp(prefix=".meme-old.", dir=prefix.parent))
+            os.replace(prefix, old / "previous")
+            os.replace(staging, prefix)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, prefix)
     if not installed(prefix):
         raise MednaError(f"{prefix}/bin: the built tools do not report MEME {MEME_VERSION}")
     log(f"installed streme and tomtom into {prefix / 'bin'}")
     return prefix / "bin"
+
+
+def _check_prefix(prefix: Path) -> None:
+    """Only a new or empty folder, or one we built MEME into, is ever replaced."""
+    if prefix.exists() and not prefix.is_dir():
+        raise MednaError(f"{prefix}: is a file", hint="choose another --prefix")
+    if not prefix.is_dir() or not any(prefix.iterdir()):
+        return
+    bin_folder = prefix / "bin"
+    earlier_build = bin_folder.is_dir() and {p.name for p in prefix.iterdir()} <= {"bin", "libexec"} \
+        and {p.name for p in bin_folder.iterdir()} <= set(TOOLS)  # made before the marker existed
+    if not (prefix / MARKER).exists() and not earlier_build:
+        raise MednaError(f"{prefix}: folder is not empty and holds no MEME build of ours; it would be replaced",
+                         hint="choose a new or empty --prefix")
 
 
 def _ensure_parent(prefix: Path) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MednaError
-from .meme import find_tool, meme_environment
+from .meme import find_tool, meme_environment, tool_message
 from .motif import Motif
 
 # Windows are centred and oriented on the candidate base, so by default only the given
@@ -25,7 +25,7 @@ N = ACGT
 """
 
 
-@dataclass
+@dataclass(frozen=True)
 class StremeOptions:
     """STREME settings. Defaults: widths 4-10 (the 8-15 default lets a wide A-tract
     swallow a nearby core), 5 motifs, discriminative objective, order-2 background,
@@ -41,6 +41,26 @@ class StremeOptions:
     order: int = 2
     strands: str = "single"
     seed: int = 0
+
+    def __post_init__(self):
+        problems = [
+            (self.nmotifs >= 0, f"nmotifs must be 0 (STREME's own stopping rule) or more, got {self.nmotifs}"),
+            (0 < self.thresh <= 1, f"thresh must be in (0, 1], got {self.thresh}"),
+            (3 <= self.minw <= 30, f"minw must be between 3 and 30 (STREME's limits), got {self.minw}"),
+            (self.minw <= self.maxw <= 30, f"maxw must be between minw ({self.minw}) and 30, got {self.maxw}"),
+            (self.objfun in ("de", "cd"), f"objfun must be 'de' or 'cd', got {self.objfun!r}"),
+            (0 <= self.order <= 5, f"order must be between 0 and 5 (STREME's limits), got {self.order}"),
+            (self.strands in ("single", "both"), f"strands must be 'single' or 'both', got {self.strands!r}"),
+        ]
+        for ok, message in problems:
+            if not ok:
+                raise MednaError(f"STREME option: {message}")
+
+    def describe(self) -> str:
+        """The options as STREME's command line spells them, for messages."""
+        limit = f"--nmotifs {self.nmotifs}" if self.nmotifs else f"--thresh {self.thresh}"
+        return (f"{limit} --minw {self.minw} --maxw {self.maxw} --objfun {self.objfun} --order {self.order} "
+                f"--strands {self.strands}")
 
 
 @dataclass
@@ -87,10 +107,6 @@ def run_streme(primary: str | os.PathLike, control: str | os.PathLike | None, ou
     With ``control=None`` STREME compares against shuffles of the primary sequences
     that keep ``options.order``-mer composition.
     """
-    if options.strands not in ("single", "both"):
-        raise MednaError(f"strands must be 'single' or 'both', got {options.strands!r}")
-    if options.objfun not in ("de", "cd"):
-        raise MednaError(f"--objfun must be 'de' or 'cd', got {options.objfun!r}")
     n_primary = _check_fasta(primary, "primary", options.minw)
     n_control = _check_fasta(control, "control", options.minw) if control else 0
     binary = find_tool("streme", meme_bin)
@@ -110,8 +126,8 @@ def run_streme(primary: str | os.PathLike, control: str | os.PathLike | None, ou
         command += ["--dna"]
     result = subprocess.run(command, capture_output=True, text=True, env=meme_environment(binary))
     if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise MednaError(f"streme failed on {primary} (exit {result.returncode}): {last}")
+        raise MednaError(f"STREME failed (exit {result.returncode}) with {options.describe()}: "
+                         f"{tool_message(result.stderr)}")
     motifs = parse_streme_xml(output / "streme.xml")
     if options.nmotifs == 0:  # STREME also writes the motifs that made it stop
         motifs = [m for m in motifs if m.pvalue is not None and m.pvalue <= options.thresh]

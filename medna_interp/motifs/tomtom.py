@@ -8,14 +8,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import MednaError
-from .meme import find_tool, meme_environment
+from .meme import find_tool, meme_environment, tool_message
 from .motif import Motif, read_meme, write_meme
 
 TSV_COLUMNS = ["Query_ID", "Target_ID", "Optimal_offset", "p-value", "E-value", "q-value", "Overlap",
                "Query_consensus", "Target_consensus", "Orientation"]
 
 
-@dataclass
+DISTANCES = ("allr", "ed", "kullback", "pearson", "sandelin", "blic1", "blic5", "llr1", "llr5")
+
+
+@dataclass(frozen=True)
 class TomtomOptions:
     """TOMTOM's own defaults: Pearson correlation, overlap >= 5, q-value <= 0.5."""
 
@@ -23,6 +26,14 @@ class TomtomOptions:
     min_overlap: int = 5
     thresh: float = 0.5
     evalue: bool = False
+
+    def __post_init__(self):
+        if self.dist not in DISTANCES:
+            raise MednaError(f"TOMTOM distance must be one of {', '.join(DISTANCES)}, got {self.dist!r}")
+        if self.min_overlap < 1:
+            raise MednaError(f"TOMTOM minimum overlap must be at least 1, got {self.min_overlap}")
+        if not (0 < self.thresh <= 1 or (self.evalue and self.thresh > 0)):
+            raise MednaError(f"TOMTOM threshold must be in (0, 1], got {self.thresh}")
 
 
 @dataclass
@@ -66,8 +77,8 @@ def run_tomtom(queries: list[Motif], database: str | os.PathLike, output: str | 
               [str(query_file), str(database)]
     result = subprocess.run(command, capture_output=True, text=True, env=meme_environment(binary))
     if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise MednaError(f"tomtom failed (exit {result.returncode}): {last}")
+        raise MednaError(f"TOMTOM failed (exit {result.returncode}) with -dist {options.dist} -min-overlap "
+                         f"{options.min_overlap} -thresh {options.thresh}: {tool_message(result.stderr)}")
     (output / "tomtom.tsv").write_text(result.stdout)
     return parse_tomtom_tsv(output / "tomtom.tsv", names)
 

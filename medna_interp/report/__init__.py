@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-from ..outputs import atomic_file, record_step, software_versions, write_json
+from ..outputs import step_outputs, software_versions, write_json
+from ..steps import UPSTREAM, fingerprint
 from .collect import collect
 from .render import render
 
@@ -18,12 +20,23 @@ def _without_images(content: dict) -> dict:
 
 
 def write_report(run_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """Gather a run's results and write ``report.html`` and ``report.json``; returns their paths."""
+    """Gather a run's results and write ``report.html`` and ``report.json``.
+
+    Refuses (:class:`MednaError`) a run whose steps are missing, were altered after they
+    were written, or were made from different data, checkpoints or upstream results.
+
+    Returns
+    -------
+    (Path, Path) : the HTML and JSON reports
+    """
     run_dir = Path(run_dir)
     content = collect(run_dir)
-    html_path, json_path = run_dir / "report.html", run_dir / "report.json"
-    with atomic_file(html_path) as handle:
-        handle.write(render(content))
-    write_json(json_path, _without_images(content))
-    record_step(run_dir, "report", {"versions": software_versions(), "warnings": content["warnings"]})
-    return html_path, json_path
+    steps = content.pop("_provenance")["steps"]
+    upstream = {name: steps[name].get("fingerprint", "") for name in UPSTREAM["report"]}
+    record = {"command": [Path(sys.argv[0]).name, *sys.argv[1:]], "versions": software_versions(),
+              "warnings": content["warnings"], "fingerprint": fingerprint("report", {}, {}, upstream),
+              "upstream": upstream}
+    with step_outputs(run_dir, "report", record) as stage:
+        (stage.path / "report.html").write_text(render(content))
+        write_json(stage.path / "report.json", _without_images(content))
+    return run_dir / "report.html", run_dir / "report.json"

@@ -39,10 +39,12 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def check_run(run_dir: Path) -> dict:
-    """The run's provenance; a one-line error naming missing steps and how to run them."""
+    """The run's provenance; a one-line error naming missing or stale steps and how to run them."""
+    from ..steps import check_consistency
+
     if not (run_dir / PROVENANCE).exists():
-        raise MednaError(f"{run_dir}: not a run directory (no {PROVENANCE}); create one with "
-                         f"'medna-interp run CKPT DATA -o {run_dir}'")
+        raise MednaError(f"{run_dir}: not a run directory (no {PROVENANCE})",
+                         hint=f"create one with 'medna-interp run CKPT DATA -o {run_dir}'")
     provenance = read_provenance(run_dir)
     missing = [step for step, (output, _) in REQUIRED.items()
                if step not in provenance.get("steps", {}) or not (run_dir / output).exists()]
@@ -50,7 +52,7 @@ def check_run(run_dir: Path) -> dict:
         how = "; ".join(f"{step}: {REQUIRED[step][1].format(run=run_dir)}" for step in missing)
         raise MednaError(f"{run_dir}: missing steps {', '.join(missing)} (run them with {how}, "
                          f"or all at once with 'medna-interp run CKPT DATA -o {run_dir}')")
-    return provenance
+    return check_consistency(run_dir, tuple(REQUIRED))
 
 
 def collect(run_dir: Path) -> dict:
@@ -118,6 +120,7 @@ def collect(run_dir: Path) -> dict:
     database = (run_dir / "motifs" / "database.txt").read_text().splitlines()[0] \
         if (run_dir / "motifs" / "database.txt").exists() else ""
     return {
+        "_provenance": provenance,
         "run_dir": str(run_dir),
         "summary": {
             "checkpoint": cad["inputs"]["checkpoint"]["path"], "data": cad["inputs"]["data"]["path"],
