@@ -104,14 +104,13 @@ def _common(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
     if data:
         parser.add_argument("--negatives", help="FASTA/plain file of negatives; DATA then holds the positives")
         parser.add_argument("--length", type=NON_NEGATIVE, default=41,
-                            help="required window length; 0 takes the checkpoint's (default: 41)")
+                            help="required window length; 0 accepts any common length (default: 41)")
 
 
 def _read_data(args, path: str, model=None):
     from .io import read_sequences
 
-    length = args.length or (model.window_length if model is not None else None)
-    data = read_sequences(path, negatives=args.negatives, length=length)
+    data = read_sequences(path, negatives=args.negatives, length=args.length or None)
     if model is not None:
         model.require_length(data.length, str(path))
     return data
@@ -559,6 +558,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # a parser error (status 2) or --help/--version (0)
         return stop.code if isinstance(stop.code, int) else 0
+    from . import outputs
+
+    outputs.COMMAND = ["medna-interp", *(sys.argv[1:] if argv is None else argv)]
     try:
         if getattr(args, "device", None) is not None:
             from .device import resolve_device
@@ -572,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("medna-interp: interrupted", file=sys.stderr)
         return 130
+    finally:
+        outputs.COMMAND = None
     return 0
 
 

@@ -190,6 +190,8 @@ def atomic_file(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
             yield handle
         os.replace(tmp, path)
     except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         _remove_created(created)
         raise
     finally:
@@ -248,6 +250,7 @@ def staged(directory: str | os.PathLike, *, replaces: Iterable[str] = ()) -> Ite
             for name in set(replaces) - set(stage.names):
                 _remove(directory / name)
     except BaseException:
+        shutil.rmtree(stage.path, ignore_errors=True)
         _remove_created(made)
         raise
     finally:
@@ -334,10 +337,19 @@ def software_versions() -> dict[str, str]:
     }
 
 
+#: the command line being run, set by the CLI; ``None`` when the library is called from Python
+COMMAND: list[str] | None = None
+
+
 def provenance(config: dict[str, Any], inputs: dict[str, str | os.PathLike], seed: int | None) -> dict[str, Any]:
-    """The record that makes a result reproducible: command, versions, config, seed, input checksums."""
+    """The record that makes a result reproducible: command, versions, config, seed, input checksums.
+
+    ``command`` is the command line when the CLI runs; from Python it is the
+    interpreter's own ``sys.argv`` and ``via`` says ``python``.
+    """
     return {
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": COMMAND or [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "via": "cli" if COMMAND else "python",
         "versions": software_versions(),
         "config": config,
         "seed": seed,

@@ -92,6 +92,17 @@ def fingerprint(step: str, options: dict[str, Any], inputs: dict[str, str], upst
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def result_id(record: dict) -> str:
+    """What downstream steps record of an upstream step: its fingerprint and its outputs'
+    checksums, so a recomputed step with other bytes makes them stale."""
+    payload = {"fingerprint": record.get("fingerprint"), "outputs": record.get("outputs", {})}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def upstream_ids(records: dict, step: str) -> dict[str, str]:
+    return {name: result_id(records[name]) if name in records else "" for name in UPSTREAM[step]}
+
+
 def input_paths(checkpoint, data_path, common: Common, **extra) -> dict[str, str]:
     paths = {"checkpoint": checkpoint, "data": data_path, "negatives": common.negatives, **extra}
     return {name: str(path) for name, path in paths.items() if path is not None}
@@ -127,8 +138,7 @@ def expected_fingerprint(step: str, run_dir, options: dict[str, Any], common: Co
                   input_paths(checkpoint, data_path, common, **extra).items()}
         return fingerprint(step, step_options, inputs, {})
     recorded = read_provenance(run_dir)["steps"] if Path(run_dir).exists() else {}
-    upstream = {name: recorded.get(name, {}).get("fingerprint", "") for name in UPSTREAM[step]}
-    return fingerprint(step, step_options, {}, upstream)
+    return fingerprint(step, step_options, {}, upstream_ids(recorded, step))
 
 
 def is_up_to_date(run_dir, step: str, expected: str) -> bool:
@@ -143,7 +153,7 @@ def is_up_to_date(run_dir, step: str, expected: str) -> bool:
 
 def _upstream_current(run_dir, record: dict) -> bool:
     steps = read_provenance(run_dir)["steps"]
-    return all(steps.get(name, {}).get("fingerprint") == value for name, value in record.get("upstream", {}).items())
+    return all(name in steps and result_id(steps[name]) == value for name, value in record.get("upstream", {}).items())
 
 
 def check_consistency(run_dir, steps: tuple[str, ...] = STEPS[:3]) -> dict:
@@ -159,6 +169,9 @@ def check_consistency(run_dir, steps: tuple[str, ...] = STEPS[:3]) -> dict:
                          hint=f"create one with 'medna-interp run CKPT DATA -o {run_dir}'")
     payload = read_provenance(run_dir)
     records = payload["steps"]
+    cad, cwga = records.get("cad"), records.get("cwga")
+    if cad and cwga and "cad" in steps and "cwga" in steps:
+        _check_same_inputs(run_dir, cad, cwga)
     for step in steps:
         record = records.get(step)
         if record is None:
@@ -169,28 +182,37 @@ def check_consistency(run_dir, steps: tuple[str, ...] = STEPS[:3]) -> dict:
             raise MednaError(f"{run_dir}: {', '.join(altered[:3])} changed or vanished after the {step} step "
                              f"wrote it; rerun that step: {how}")
         for name, value in record.get("upstream", {}).items():
-            if records.get(name, {}).get("fingerprint") != value:
+            if name not in records or result_id(records[name]) != value:
                 raise MednaError(f"{run_dir}: the {step} step was made from an earlier {name} result; "
                                  f"rerun it: {how}")
-    cad, cwga = records.get("cad"), records.get("cwga")
-    if cad and cwga:
-        for name in ("checkpoint", "data", "negatives"):
-            a, b = cad.get("inputs", {}).get(name, {}), cwga.get("inputs", {}).get(name, {})
-            if a.get("sha256") != b.get("sha256"):
-                raise MednaError(f"{run_dir}: cad and cwga were run on different {name} files "
-                                 f"({a.get('path', 'none')} vs {b.get('path', 'none')}); rerun one of them: "
-                                 f"{_command_of(cwga, 'cwga', run_dir)}")
-        if cad.get("config", {}).get("length") != cwga.get("config", {}).get("length"):
-            raise MednaError(f"{run_dir}: cad and cwga read windows of different lengths; rerun one of them: "
-                             f"{_command_of(cwga, 'cwga', run_dir)}")
     return payload
 
 
+def _check_same_inputs(run_dir, cad: dict, cwga: dict) -> None:
+    used = cad.get("inputs", {})
+    fix = " ".join(["medna-interp cwga", used.get("checkpoint", {}).get("path", "CKPT"),
+                    used.get("data", {}).get("path", "DATA"), "-o", str(run_dir)]
+                   + (["--negatives", used["negatives"]["path"]] if "negatives" in used else []))
+    for name in ("checkpoint", "data", "negatives"):
+        a, b = cad.get("inputs", {}).get(name, {}), cwga.get("inputs", {}).get(name, {})
+        if a.get("sha256") != b.get("sha256"):
+            raise MednaError(f"{run_dir}: cad and cwga were run on different {name} "
+                             f"({a.get('path', 'none')} vs {b.get('path', 'none')}); rerun cwga on what cad "
+                             f"used: {fix} (or everything: medna-interp run CKPT DATA -o {run_dir})")
+    if cad.get("config", {}).get("length") != cwga.get("config", {}).get("length"):
+        raise MednaError(f"{run_dir}: cad and cwga read windows of different lengths; rerun cwga: {fix}")
+
+
 def _command_of(record: dict, step: str, run_dir) -> str:
-    command = record.get("command")
-    if command:
-        return " ".join(["medna-interp", *command[1:]]) if command[0] != "medna-interp" else " ".join(command)
-    return f"medna-interp {step} ... -o {run_dir}"
+    """The command line that made ``record``, or one that remakes it with default options."""
+    if record.get("via") == "cli" and record.get("command"):
+        return " ".join(record["command"])
+    inputs = record.get("inputs", {})
+    if step in ("cad", "cwga"):
+        negatives = f" --negatives {inputs['negatives']['path']}" if "negatives" in inputs else ""
+        return (f"medna-interp {step} {inputs.get('checkpoint', {}).get('path', 'CKPT')} "
+                f"{inputs.get('data', {}).get('path', 'DATA')} -o {run_dir}{negatives}")
+    return f"medna-interp {step} {run_dir}"
 
 
 # ---------------------------------------------------------------- loading and checks
@@ -202,8 +224,7 @@ def load_checkpoint(checkpoint, common: Common) -> MednaDFM:
 
 def load_data(data_path, common: Common, model: MednaDFM | None = None) -> SequenceSet:
     """Labelled windows of the length the model was trained on."""
-    length = common.length or (model.window_length if model is not None else None)
-    data = read_sequences(data_path, negatives=common.negatives, length=length)
+    data = read_sequences(data_path, negatives=common.negatives, length=common.length)
     data.require_labels()
     if model is not None:
         model.require_length(data.length, str(data_path))
@@ -421,7 +442,7 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
                                           shuffled_control=shuffled_control), seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
     check_motif_options(database, meme_bin)
-    upstream = {name: payload["steps"].get(name, {}).get("fingerprint", "") for name in UPSTREAM["motifs"]}
+    upstream = upstream_ids(payload["steps"], "motifs")
     record: dict = {}
     with step_outputs(run_dir, "motifs", record) as stage:
         result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,

@@ -13,7 +13,7 @@ from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
 from medna_interp.motifs.discover import DatabaseChoice
 from medna_interp.pipeline import RunOptions, run
-from medna_interp.steps import Common
+from medna_interp.steps import Common, check_consistency
 from medna_interp.synth import write_synthetic
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
@@ -124,3 +124,71 @@ def test_report_on_a_run_missing_steps_names_them(finished_run, tmp_path, capsys
     err = capsys.readouterr().err
     assert "missing steps cwga, motifs" in err and f"medna-interp motifs {partial}" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _copy(finished_run, tmp_path):
+    data, original = finished_run
+    run_dir = tmp_path / "run"
+    shutil.copytree(original, run_dir)
+    return data, run_dir
+
+
+def test_presentation_and_execution_options_do_not_recompute(finished_run, tmp_path):
+    data, run_dir = _copy(finished_run, tmp_path)
+    verbose = RunOptions(cwga={**OPTIONS.cwga, "progress": True, "internal_batch_size": 7}, motifs=OPTIONS.motifs)
+    status = run(DEMO_CHECKPOINT, data, run_dir, verbose, Common(device="cpu", batch_size=16), log=lambda _: None)
+    assert set(status.values()) == {"skipped"}
+
+
+def test_deleted_or_altered_outputs_are_recomputed(finished_run, tmp_path):
+    data, run_dir = _copy(finished_run, tmp_path)
+    (run_dir / "cad_kmer.tsv").unlink()
+    with open(run_dir / "dims.tsv", "a") as handle:
+        handle.write("edited by hand\n")
+    status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
+    # CAD and CWGA come back the same, so what was made from them is still current
+    assert status == {"cad": "ran", "cwga": "ran", "motifs": "skipped", "report": "skipped"}
+    assert (run_dir / "cad_kmer.tsv").exists() and "edited by hand" not in (run_dir / "dims.tsv").read_text()
+    shutil.rmtree(run_dir / "motifs" / "logos")
+    status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
+    assert status["motifs"] == "ran" and status["cad"] == status["cwga"] == "skipped"
+    check_consistency(run_dir)  # the report, rerun or not, was made from these motif files
+    assert (run_dir / "motifs" / "logos").is_dir()
+
+
+def test_report_refuses_cad_and_cwga_from_different_data(finished_run, tmp_path, capsys):
+    data, run_dir = _copy(finished_run, tmp_path)
+    other = write_synthetic(tmp_path / "other", n_train=0, n_test=300, seed=99) / "test.tsv"
+    assert main(["cad", str(DEMO_CHECKPOINT), str(other), "-o", str(run_dir), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "cad and cwga were run on different data" in err and len(err.strip().splitlines()) == 1
+    assert f"medna-interp cwga {DEMO_CHECKPOINT} {other} -o {run_dir}" in err
+
+
+def test_report_refuses_motifs_made_from_an_earlier_cad(finished_run, tmp_path, capsys):
+    data, run_dir = _copy(finished_run, tmp_path)
+    assert main(["cad", str(DEMO_CHECKPOINT), str(data), "-o", str(run_dir), "--min-samples", "5",
+                 "--device", "cpu"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "the motifs step was made from an earlier cad result" in err and f"medna-interp motifs {run_dir}" in err
+    status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
+    # back to the run's options: CAD comes back byte for byte, so the motifs made from it are current again
+    assert status == {"cad": "ran", "cwga": "skipped", "motifs": "skipped", "report": "skipped"}
+    check_consistency(run_dir)
+
+
+def test_report_refuses_an_output_edited_after_its_step(finished_run, tmp_path, capsys, monkeypatch):
+    _, run_dir = _copy(finished_run, tmp_path)
+    monkeypatch.chdir(run_dir)  # a run directory may be named as '.'
+    assert main(["report", "."]) == 0
+    with open(run_dir / "cad_kmer.tsv", "a") as handle:
+        handle.write("GAGGAG\t99\n")
+    capsys.readouterr()
+    assert main(["report", "."]) == 2
+    err = capsys.readouterr().err
+    assert "cad_kmer.tsv changed or vanished after the cad step wrote it" in err
+    assert not any(".medna-stage." in p.name for p in run_dir.iterdir())

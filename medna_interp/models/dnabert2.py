@@ -309,8 +309,8 @@ def load_dnabert2(directory: str | os.PathLike) -> DnaBert2Model:
         raise MednaError(f"{directory}: not a DNABERT-2 directory (no config.json)")
     try:
         config = DnaBert2Config.from_dict(json.loads(config_path.read_text()))
-    except (json.JSONDecodeError, TypeError) as error:
-        raise MednaError(f"{config_path}: unreadable config ({error})") from None
+    except (json.JSONDecodeError, TypeError, ValueError, AttributeError, UnicodeDecodeError) as error:
+        raise MednaError(f"{config_path}: unreadable config ({error.__class__.__name__}: {error})") from None
     state = clean_state_dict(read_weights(directory))
     model = DnaBert2Model(config, add_pooler=any(k.startswith("pooler.") for k in state))
     load_state_strict(model, state, str(directory))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-from ..outputs import step_outputs, software_versions, write_json
-from ..steps import UPSTREAM, fingerprint
+from ..outputs import provenance, software_versions, step_outputs, write_json
+from ..steps import fingerprint, upstream_ids
 from .collect import collect
 from .render import render
 
@@ -32,8 +31,8 @@ def write_report(run_dir: str | os.PathLike) -> tuple[Path, Path]:
     run_dir = Path(run_dir)
     content = collect(run_dir)
     steps = content.pop("_provenance")["steps"]
-    upstream = {name: steps[name].get("fingerprint", "") for name in UPSTREAM["report"]}
-    record = {"command": [Path(sys.argv[0]).name, *sys.argv[1:]], "versions": software_versions(),
+    upstream = upstream_ids(steps, "report")
+    record = {**provenance({}, {}, None), "versions": software_versions(),
               "warnings": content["warnings"], "fingerprint": fingerprint("report", {}, {}, upstream),
               "upstream": upstream}
     with step_outputs(run_dir, "report", record) as stage:
