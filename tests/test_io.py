@@ -75,3 +75,43 @@ def test_subset_keeps_labels_aligned(labelled_tsv):
     data = read_sequences(labelled_tsv)
     part = data.subset(np.array([3, 0]))
     assert part.ids == ["3", "0"] and part.labels.tolist() == [1, 0]
+
+
+def test_gzipped_files_are_read_transparently(tmp_path):
+    import gzip
+
+    seqs = random_sequences(3)
+    body = "index\tlabel\ttext\n" + "".join(f"w{i}\t{i % 2}\t{s}\n" for i, s in enumerate(seqs))
+    (tmp_path / "d.tsv.gz").write_bytes(gzip.compress(body.encode()))
+    (tmp_path / "d.fa.gz").write_bytes(gzip.compress("".join(f">w{i} label={i % 2}\n{s}\n"
+                                                             for i, s in enumerate(seqs)).encode()))
+    for name in ("d.tsv.gz", "d.fa.gz"):
+        data = read_sequences(tmp_path / name)
+        assert data.sequences == seqs and data.ids == ["w0", "w1", "w2"] and data.labels.tolist() == [0, 1, 0]
+    (tmp_path / "broken.tsv.gz").write_bytes(gzip.compress(body.encode())[:30])
+    with pytest.raises(MednaError, match="damaged gzip file"):
+        read_sequences(tmp_path / "broken.tsv.gz")
+    (tmp_path / "binary.tsv").write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(MednaError, match="not a text file"):
+        read_sequences(tmp_path / "binary.tsv")
+
+
+def test_duplicate_ids_are_refused_with_both_lines(tmp_path):
+    s = random_sequences(2)
+    path = tmp_path / "d.tsv"
+    path.write_text(f"index\tlabel\ttext\nx\t1\t{s[0]}\ny\t0\t{s[1]}\nx\t0\t{s[1]}\n")
+    with pytest.raises(MednaError, match=r"d.tsv:4: duplicate window id 'x' \(first at line 2\)"):
+        read_sequences(path)
+    positives, negatives = tmp_path / "p.fa", tmp_path / "n.fa"
+    positives.write_text(f">a\n{s[0]}\n>b\n{s[1]}\n")
+    negatives.write_text(f">c\n{s[0]}\n>a\n{s[1]}\n")
+    with pytest.raises(MednaError, match=r"n.fa:3: id 'a' is also used in .*p.fa:1"):
+        read_sequences(positives, negatives=negatives)
+
+
+def test_numbered_plain_files_combine_into_unique_ids(tmp_path):
+    s = random_sequences(4)
+    (tmp_path / "p.txt").write_text(f"{s[0]}\n{s[1]}\n")
+    (tmp_path / "n.txt").write_text(f"{s[2]}\n{s[3]}\n")
+    data = read_sequences(tmp_path / "p.txt", negatives=tmp_path / "n.txt")
+    assert data.ids == ["pos_0", "pos_1", "neg_0", "neg_1"] and data.labels.tolist() == [1, 1, 0, 0]

@@ -1,6 +1,7 @@
 """Motif tools with the real STREME/TOMTOM binaries (built by `make meme`)."""
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -137,3 +138,31 @@ def test_streme_with_shuffled_control(tmp_path):
     result = run_streme(pos, None, tmp_path / "out", StremeOptions(nmotifs=1))
     assert result.n_control == 0 and "--n" not in result.command
     assert "GAGGTA" in result.motifs[0].consensus and result.motifs[0].evalue < 1e-3
+
+
+def test_streme_failures_quote_the_options_and_streme_s_reason_not_its_usage(tmp_path):
+    primary = tmp_path / "p.fa"
+    write_fasta(primary, [(f"s{i}", s) for i, s in enumerate(random_sequences(10))])
+    options = StremeOptions()
+    object.__setattr__(options, "order", 9)  # past our own check, to see what STREME itself says
+    with pytest.raises(MednaError) as caught:
+        run_streme(primary, None, tmp_path / "out", options)
+    message = str(caught.value)
+    assert "--order 9" in message and "must be in the range [0,..,5]" in message
+    assert "Usage" not in message and str(tmp_path) not in message
+
+
+@pytest.mark.parametrize("values, problem", [(dict(minw=2), "minw must be between 3 and 30"),
+                                             (dict(minw=8, maxw=6), "maxw must be between minw (8) and 30"),
+                                             (dict(order=6), "order must be between 0 and 5"),
+                                             (dict(nmotifs=-1), "nmotifs must be 0")])
+def test_streme_options_are_checked_when_made(values, problem):
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        StremeOptions(**values)
+
+
+def test_meme_bin_pointing_nowhere_does_not_fall_back(tmp_path):
+    with pytest.raises(MednaError, match="MEME folder not found"):
+        meme.find_tool("streme", tmp_path / "missing")
+    with pytest.raises(MednaError, match="no executable streme there"):
+        meme.find_tool("streme", tmp_path)

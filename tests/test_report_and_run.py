@@ -1,5 +1,6 @@
 """The resumable run, the report and its bad inputs, on the demo checkpoint."""
 
+import json
 import os
 import re
 import shutil
@@ -80,8 +81,6 @@ def test_report_has_no_external_references(finished_run):
 
 
 def test_report_content_names_the_planted_motifs(finished_run):
-    import json
-
     _, run_dir = finished_run
     report = json.loads((run_dir / "report.json").read_text())
     consensi = [m["consensus"] for s in report["sources"] if s["source"] != "raw" for m in s["motifs"]]
@@ -138,6 +137,10 @@ def test_presentation_and_execution_options_do_not_recompute(finished_run, tmp_p
     verbose = RunOptions(cwga={**OPTIONS.cwga, "progress": True, "internal_batch_size": 7}, motifs=OPTIONS.motifs)
     status = run(DEMO_CHECKPOINT, data, run_dir, verbose, Common(device="cpu", batch_size=16), log=lambda _: None)
     assert set(status.values()) == {"skipped"}
+    steps = json.loads((run_dir / "provenance.json").read_text())["steps"]
+    for step in ("cad", "cwga", "motifs", "report"):
+        assert steps[step]["resources"]["wall_seconds"] > 0 and steps[step]["resources"]["peak_rss_mb"] > 0
+        assert steps[step]["outputs"] and steps[step]["fingerprint"]
 
 
 def test_deleted_or_altered_outputs_are_recomputed(finished_run, tmp_path):

@@ -122,3 +122,61 @@ def test_grammar_from_yaml(tmp_path):
     for sequence, label in zip(data.sequences, data.labels):
         carries = "CGCG" in sequence[4:12] or "TTTTT" in sequence[20:29]
         assert sequence[15] == "C" and carries == bool(label)
+
+
+def _split_by_label(path, tmp_path):
+    lines = path.read_text().splitlines()[1:]
+    positives, negatives = tmp_path / "pos.fa", tmp_path / "neg.fa"
+    positives.write_text("".join(f">{f[0]}\n{f[2]}\n" for f in (l.split("\t") for l in lines) if f[1] == "1"))
+    negatives.write_text("".join(f">{f[0]}\n{f[2]}\n" for f in (l.split("\t") for l in lines) if f[1] == "0"))
+    return positives, negatives
+
+
+def test_training_from_scratch_defaults_are_shown_and_recorded(synthetic, tmp_path, capsys):
+    positives, negatives = _split_by_label(synthetic / "train.tsv", tmp_path)
+    out = tmp_path / "ckpt"
+    code = main(["train", str(positives), "--negatives", str(negatives), "-o", str(out), "--size", "tiny",
+                 "--epochs", "1", "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    shown = capsys.readouterr().out
+    assert "training from random weights, size tiny: lr 0.0005, FGM epsilon 0 (off)" in shown
+    assert "warm-up 0.1" in shown and "head dropout 0.5" in shown
+    payload = read_checkpoint_config(out)
+    recorded = payload["provenance"]
+    assert recorded["config"]["train"]["fgm_epsilon"] == 0.0 and recorded["config"]["train"]["warmup"] == 0.1
+    assert set(recorded["inputs"]) == {"train", "negatives"}
+    assert recorded["training"]["n_train"] + recorded["training"]["n_valid"] == 300  # both files were read
+    assert recorded["resources"]["wall_seconds"] > 0 and recorded["resources"]["peak_rss_mb"] > 0
+
+
+def test_training_from_dnabert_takes_the_papers_values():
+    from medna_interp.train import DEFAULTS, TrainConfig
+
+    config = TrainConfig().resolved("pretrained", 1e-5)
+    assert (config.fgm_epsilon, config.warmup, config.lr) == (1.0, 0.0, 1e-5) == (*DEFAULTS["pretrained"].values(), 1e-5)
+    assert TrainConfig(fgm_epsilon=0.3).resolved("pretrained", 1e-5).fgm_epsilon == 0.3  # the user's value wins
+
+
+def test_evaluate_names_checkpoints_apart_and_takes_negatives(synthetic, tiny_checkpoint, tmp_path, capsys):
+    for parent in ("x", "y"):
+        shutil.copytree(tiny_checkpoint, tmp_path / parent / "model")
+    positives, negatives = _split_by_label(synthetic / "test.tsv", tmp_path)
+    out = tmp_path / "eval"
+    code = main(["evaluate", str(tmp_path / "x" / "model"), str(tmp_path / "y" / "model"), "--test", str(positives),
+                 "--negatives", str(negatives), "-o", str(out), "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    rows = [line.split("\t") for line in (out / "metrics.tsv").read_text().splitlines()[1:]]
+    assert [r[0] for r in rows] == ["x/model", "y/model"]
+    assert [int(r[2]) for r in rows] == [100, 100] and int(rows[0][3]) == sum(1 for l in positives.read_text().splitlines() if l.startswith(">"))
+    matrix = (out / "matrix_auc.tsv").read_text().splitlines()
+    assert [line.split("\t")[0] for line in matrix[1:]] == ["x/model", "y/model"]
+
+
+def test_one_class_data_is_told_it_needs_both_classes(tiny_checkpoint, tmp_path, capsys):
+    from builders import random_sequences
+
+    path = tmp_path / "pos.tsv"
+    path.write_text("index\tlabel\ttext\n" + "".join(f"{i}\t1\t{s}\n" for i, s in enumerate(random_sequences(10))))
+    assert main(["cad", str(tiny_checkpoint), str(path), "-o", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "holds only positives (label 1); contrasting the classes needs both" in err and "--confidence" not in err
