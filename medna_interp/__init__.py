@@ -1,3 +1,21 @@
-"""medna-interp: interpretability and motif discovery for MEDNA-DFM methylation classifiers."""
+"""medna-interp: interpretability and motif discovery for MEDNA-DFM methylation classifiers.
+
+The Python API (see :mod:`medna_interp.api` and the README's "Python API")::
+
+    import medna_interp as mi
+
+    model = mi.load("model/demo")
+    windows = mi.synthetic(600, seed=1)
+    cad = mi.cad(model, windows.sequences, windows.labels)
+"""
 
 __version__ = "0.1.0"
+
+# Bound after every submodule is loaded, so that ``mi.predict`` and ``mi.report`` are the
+# API functions rather than the modules of the same names.
+from .errors import MednaError  # noqa: E402
+from .api import (Discovery, DiscoveredMotif, Explanation, ViewResult, cad, cwga, discover, load,  # noqa: E402
+                  predict, read, report, select, synthetic, windows)
+
+__all__ = ["__version__", "MednaError", "load", "read", "synthetic", "windows", "predict", "select", "cad", "cwga",
+           "discover", "report", "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]

@@ -335,6 +335,9 @@ def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
                        help="STREME control = shuffles of the exported primary sequences (keeping --order-mers) "
                             "instead of the exported negatives")
     group.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
+    group.add_argument("--backend", default="meme", choices=("meme", "memelite"),
+                       help="TOMTOM from the MEME binary (--dist applies) or from memelite (numba, Euclidean "
+                            "distance, no compiler; pip install 'medna-interp[memelite]') (default: meme)")
 
 
 def _motifs_kwargs(args) -> dict:
@@ -349,6 +352,7 @@ def _motifs_kwargs(args) -> dict:
         tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
         meme_bin=args.meme_bin, raw_baseline=not args.no_raw, shuffled_control=args.shuffled_control,
+        backend=args.backend,
     )
 
 

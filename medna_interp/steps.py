@@ -37,7 +37,7 @@ from .motifs.export import ExportOptions
 from .motifs.meme import find_tool
 from .motifs.motif import read_meme
 from .motifs.streme import StremeOptions
-from .motifs.tomtom import TomtomOptions
+from .motifs.tomtom import BACKENDS, TomtomOptions
 from .outputs import (PROVENANCE, atomic_file, changed_outputs, claim_directory, provenance, read_provenance,
                       sha256_of, step_outputs)
 from .predict import predict_proba
@@ -113,7 +113,7 @@ def full_options(step: str, options: dict[str, Any], seed: int = 0) -> dict[str,
     if step == "motifs":
         filled = {"export_options": ExportOptions(seed=seed), "streme": StremeOptions(seed=seed),
                   "tomtom": TomtomOptions(), "database": DatabaseChoice(), "raw_baseline": True,
-                  "shuffled_control": False}
+                  "shuffled_control": False, "backend": "meme"}
         filled.update({k: v for k, v in options.items() if v is not None})
         return filled
     if step == "report":
@@ -269,10 +269,19 @@ def check_cwga_options(model: MednaDFM, views, top_dims: int, n_samples: int, co
             raise MednaError(f"{name} must be at least {least}, got {value}")
 
 
-def check_motif_options(database: DatabaseChoice, meme_bin: str | None) -> None:
-    """MEME tools and the motif database, before any STREME run."""
-    for tool in ("streme", "tomtom"):
-        find_tool(tool, meme_bin)
+def check_motif_options(database: DatabaseChoice, meme_bin: str | None, backend: str = "meme") -> None:
+    """MEME tools, the TOMTOM backend and the motif database, before any STREME run."""
+    if backend not in BACKENDS:
+        raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    find_tool("streme", meme_bin)
+    if backend == "meme":
+        find_tool("tomtom", meme_bin)
+    else:
+        try:
+            import memelite  # noqa: F401
+        except ImportError:
+            raise MednaError("the memelite backend needs the memelite package",
+                             hint="pip install 'medna-interp[memelite]', or use --backend meme") from None
     read_meme(database.path())
 
 
@@ -428,7 +437,7 @@ def run_data(run_dir: str | os.PathLike, length: int | None = 41):
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, shuffled_control: bool = False,
-               seed: int = 0, length: int | None = 41):
+               backend: str = "meme", seed: int = 0, length: int | None = 41):
     """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``.
 
     Returns
@@ -439,15 +448,15 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     data, inputs = run_data(run_dir, length)
     options = full_options("motifs", dict(export_options=export_options, streme=streme, tomtom=tomtom,
                                           database=database, raw_baseline=raw_baseline,
-                                          shuffled_control=shuffled_control), seed)
+                                          shuffled_control=shuffled_control, backend=backend), seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
-    check_motif_options(database, meme_bin)
+    check_motif_options(database, meme_bin, backend)
     upstream = upstream_ids(payload["steps"], "motifs")
     record: dict = {}
     with step_outputs(run_dir, "motifs", record) as stage:
         result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
-                          shuffled_control=shuffled_control)
+                          shuffled_control=shuffled_control, backend=backend)
         record.update(_record("motifs", options, {"data": inputs["data"]["path"]}, Common(seed=seed, length=length),
                               upstream, fingerprint_inputs=False))
     return result

@@ -17,7 +17,7 @@ from .logos import aligned_logo, logo_stem, enrichment_matrix, motif_logo, posit
 from .motif import Motif, read_meme
 from .sites import scan_sites
 from .streme import StremeOptions, run_streme
-from .tomtom import Match, TomtomOptions, best_matches, run_tomtom
+from .tomtom import BACKENDS, Match, TomtomOptions, best_matches, run_tomtom, run_tomtom_lite
 
 MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "pvalue", "best_match_id",
                  "best_match_name", "best_match_p", "best_match_e", "best_match_q", "orientation",
@@ -51,7 +51,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
              meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
-             shuffled_control: bool = False) -> MotifsResult:
+             shuffled_control: bool = False, backend: str = "meme") -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
     Parameters
@@ -62,7 +62,11 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     shuffled_control : STREME's shuffles of the primary sequences (``streme.order``-mer
         composition kept) as control for the model-guided sources, instead of the
         exported negatives
+    backend : ``meme`` (the TOMTOM binary, ``tomtom.dist``) or ``memelite`` (numba
+        TOMTOM, Euclidean distance; see :func:`run_tomtom_lite`)
     """
+    if backend not in BACKENDS:
+        raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     run_dir, output = Path(run_dir), Path(output)
     sources = list(sources) if sources is not None else available_sources(run_dir)
     if not sources and not raw_baseline:
@@ -91,7 +95,10 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
 
     every = [m for motifs in discovered.values() for m in motifs]
     names = {motif_id: motif.name for motif_id, motif in database_motifs.items()}
-    matches = run_tomtom(every, db_path, output / "tomtom", tomtom, meme_bin, names=names)
+    if backend == "memelite":
+        matches = run_tomtom_lite(every, list(database_motifs.values()), output / "tomtom", tomtom)
+    else:
+        matches = run_tomtom(every, db_path, output / "tomtom", tomtom, meme_bin, names=names)
     best = best_matches(matches)
     scan = scan_sites(every, data, output) if every else None
 
@@ -126,7 +133,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
     (output / "scan.meme").unlink(missing_ok=True)
     _positional_logos(run_dir, data, sources, output / "logos")
-    (output / "database.txt").write_text(database.describe() + f"\n{db_path}\n")
+    distance = "ed (memelite)" if backend == "memelite" else tomtom.dist
+    (output / "database.txt").write_text(database.describe() + f"\n{db_path}\nTOMTOM distance: {distance}\n")
     return MotifsResult(table, matches, discovered)
 
 

@@ -7,6 +7,8 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import MednaError
 from .meme import find_tool, meme_environment, tool_message
 from .motif import Motif, read_meme, write_meme
@@ -117,3 +119,57 @@ def best_matches(matches: list[Match]) -> dict[str, Match]:
         if match.query_id not in best or match.pvalue < best[match.query_id].pvalue:
             best[match.query_id] = match
     return best
+
+
+BACKENDS = ("meme", "memelite")
+
+
+def run_tomtom_lite(queries: list[Motif], database: list[Motif], output: str | os.PathLike,
+                    options: TomtomOptions = TomtomOptions()) -> list[Match]:
+    """TOMTOM with memelite's numba implementation: no MEME binary, no compiler.
+
+    memelite scores column pairs by Euclidean distance (MEME's ``-dist ed``), whatever
+    ``options.dist`` says; its offsets and orientations follow MEME's. E-values are
+    p x the number of database motifs and q-values are Benjamini-Hochberg over each
+    query's targets; a match is kept when its overlap reaches ``options.min_overlap``
+    and its q-value (E-value with ``options.evalue``) is at most ``options.thresh``.
+    Writes ``tomtom.tsv`` in TOMTOM's layout under ``output``.
+
+    Parameters
+    ----------
+    queries : motifs to name, each ``pwm`` of shape (W, 4)
+    database : the motifs to compare them with
+
+    Returns
+    -------
+    list of Match, sorted by query then p-value
+    """
+    from memelite import tomtom
+
+    from ..interpret.stats import benjamini_hochberg
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    matches = []
+    if queries:
+        pvalues, _, offsets, overlaps, strands = tomtom([q.pwm.T.astype(np.float64) for q in queries],
+                                                        [t.pwm.T.astype(np.float64) for t in database])
+        n_targets = len(database)
+        for row, query in enumerate(queries):
+            p = np.clip(pvalues[row], 0.0, 1.0)
+            q = benjamini_hochberg(p)
+            for column in np.argsort(p, kind="stable"):
+                significance = p[column] * n_targets if options.evalue else q[column]
+                if overlaps[row, column] < options.min_overlap or significance > options.thresh:
+                    continue
+                target = database[column]
+                matches.append(Match(query.id, target.id, target.name, int(offsets[row, column]), float(p[column]),
+                                     float(p[column] * n_targets), float(q[column]), int(overlaps[row, column]),
+                                     query.consensus, target.consensus, "+" if strands[row, column] == 0 else "-"))
+    with open(output / "tomtom.tsv", "w") as handle:
+        handle.write("\t".join(TSV_COLUMNS) + "\n")
+        for m in matches:
+            handle.write("\t".join(map(str, (m.query_id, m.target_id, m.offset, f"{m.pvalue:.6g}", f"{m.evalue:.6g}",
+                                             f"{m.qvalue:.6g}", m.overlap, m.query_consensus, m.target_consensus,
+                                             m.orientation))) + "\n")
+    return sorted(matches, key=lambda m: (m.query_id, m.pvalue))
