@@ -16,7 +16,7 @@ from medna_interp.motifs.motif import Motif, read_meme, write_meme
 from medna_interp.motifs.streme import StremeOptions, parse_streme_xml, run_streme
 from medna_interp.motifs.tomtom import best_matches, parse_tomtom_tsv, run_tomtom
 
-from conftest import SHARED_DATA
+from conftest import DEMO_CHECKPOINT, SHARED_DATA
 
 
 def _planted(tmp_path, n=150, motif="GAGGTA", seed=0):
@@ -166,3 +166,25 @@ def test_meme_bin_pointing_nowhere_does_not_fall_back(tmp_path):
         meme.find_tool("streme", tmp_path / "missing")
     with pytest.raises(MednaError, match="no executable streme there"):
         meme.find_tool("streme", tmp_path)
+
+
+@pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
+def test_both_tomtom_backends_name_the_same_best_match_for_significant_demo_motifs(tmp_path):
+    import medna_interp as mi
+    from medna_interp.motifs.tomtom import TomtomOptions, run_tomtom_lite
+
+    model = mi.load(DEMO_CHECKPOINT, device="cpu")
+    windows = mi.synthetic(1000, seed=11)
+    cad = mi.cad(model, windows.sequences, windows.labels)
+    options = TomtomOptions(dist="ed")  # memelite's distance, so that only the implementation differs
+    found = mi.discover(cad, database="insects", tomtom=options, backend="meme")
+    significant = [m for m in found.motifs if m.motif.evalue is not None and m.motif.evalue <= 0.05]
+    assert any("GAGG" in m.motif.consensus for m in significant)  # the planted core
+    database = read_meme(jaspar_database("JASPAR2024", "insects"))
+    lite = run_tomtom_lite([m.motif for m in significant], database, tmp_path, options)
+    best_lite = best_matches(lite)
+    for motif in significant:
+        meme_best = motif.best_match.target_id if motif.best_match else None
+        lite_best = best_lite[motif.motif.id].target_id if motif.motif.id in best_lite else None
+        assert meme_best == lite_best, motif.motif.consensus
+    assert (tmp_path / "tomtom.tsv").read_text().startswith("Query_ID\tTarget_ID")

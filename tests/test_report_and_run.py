@@ -195,3 +195,12 @@ def test_report_refuses_an_output_edited_after_its_step(finished_run, tmp_path, 
     err = capsys.readouterr().err
     assert "cad_kmer.tsv changed or vanished after the cad step wrote it" in err
     assert not any(".medna-stage." in p.name for p in run_dir.iterdir())
+
+
+def test_motifs_with_the_memelite_backend(finished_run, tmp_path, capsys):
+    _, run_dir = _copy(finished_run, tmp_path)
+    assert main(["motifs", str(run_dir), "--backend", "memelite", "--jaspar-tax", "insects"]) == 0
+    assert "TOMTOM distance: ed (memelite)" in (run_dir / "motifs" / "database.txt").read_text()
+    record = json.loads((run_dir / "provenance.json").read_text())["steps"]["motifs"]
+    assert record["config"]["backend"] == "memelite"
+    assert main(["report", str(run_dir)]) == 0
