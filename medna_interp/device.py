@@ -17,9 +17,9 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise MednaError("--device cuda: no CUDA device is available (use --device cpu or auto)")
+        raise MednaError("no CUDA device is available", hint="use --device cpu or auto")
     if name not in DEVICES and not name.startswith("cuda:"):
-        raise MednaError(f"--device must be one of {', '.join(DEVICES)}, got {name!r}")
+        raise MednaError(f"device must be one of {', '.join(DEVICES)} or cuda:N, got {name!r}")
     return torch.device(name)
 
 

@@ -120,8 +120,8 @@ def semantic_cases():
     nope = "/nonexistent/path"
     analysis = lambda command, *extra: [command, "{demo}", "{data}", "-o", "{out}", *extra]
     return [
-        (analysis("cad", "--layer", "99"), "--layer 99: the kmer encoder has"),
-        (analysis("cad", "--heads", "9"), "--heads: the kmer encoder has"),
+        (analysis("cad", "--layer", "99"), "layer 99 is out of range: the kmer encoder has 2 layers; choose --layer"),
+        (analysis("cad", "--heads", "9"), "the kmer encoder has 4 heads (0-based); choose --heads from 0 to 3"),
         (analysis("cad", "--kmer-encoder", nope), "not a DNABERT-k directory"),
         (analysis("cad", "--bpe-encoder", "{root}"), "not a DNABERT-2 directory"),
         (analysis("cad", "--negatives", nope), "no such file"),
@@ -131,7 +131,7 @@ def semantic_cases():
         (analysis("run", "--motif-db", nope), "cannot read motif file"),
         (analysis("run", "--meme-bin", nope), "MEME folder not found"),
         (analysis("run", "--meme-bin", "{root}"), "no executable streme there"),
-        (analysis("run", "--layer", "-9"), "--layer -9"),
+        (analysis("run", "--layer", "-9"), "layer -9 is out of range"),
         (["motifs", "{run}", "--jaspar-release", "JASPAR1999"], "unknown JASPAR release"),
         (["motifs", "{run}", "--motif-db", "{root}/a_file"], "no motifs found"),
         (["motifs", "{run}", "--meme-bin", nope], "MEME folder not found"),

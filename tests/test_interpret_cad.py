@@ -147,8 +147,8 @@ def test_unmasked_pooling_reads_attention_as_the_model_runs(bpe_dir):
         assert np.allclose(scores, expected[row][batch.sequence_tokens(row)[2]], atol=1e-6)
 
 
-@pytest.mark.parametrize("option, message", [(["--layer", "99"], "--layer 99: the kmer encoder has"),
-                                             (["--heads", "7"], "--heads: the kmer encoder has"),
+@pytest.mark.parametrize("option, message", [(["--layer", "99"], "layer 99 is out of range: the kmer encoder has"),
+                                             (["--heads", "7"], "head indices [7] are out of range: the kmer encoder has"),
                                              (["--heads=-20"], "--heads: head indices are 0-based"),
                                              (["--heads", "0,x"], "--heads: must be 'all' or comma-separated")])
 def test_layer_and_heads_out_of_range_exit_2_and_write_nothing(tiny_checkpoint, labelled_tsv, tmp_path, capsys,

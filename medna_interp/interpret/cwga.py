@@ -75,10 +75,11 @@ def rank_dimensions(h_mod: np.ndarray, h_kmer: np.ndarray, labels: np.ndarray, t
     """Cohen's d and Welch p per dimension of ``h_mod`` (or ``h_mod - h_kmer`` for
     ``score="impact"``, the authors' variant); top ``top_dims`` by |d|."""
     if score not in ("activation", "impact"):
-        raise MednaError(f"--dim-score must be activation or impact, got {score!r}")
+        raise MednaError(f"dimension score must be activation or impact, got {score!r}")
     width = h_mod.shape[1]
     if not 1 <= top_dims <= width:
-        raise MednaError(f"--top-dims {top_dims} is out of range: h_mod has {width} dimensions")
+        raise MednaError(f"top_dims {top_dims} is out of range: h_mod has {width} dimensions",
+                         hint=f"choose --top-dims between 1 and {width}")
     values = h_mod if score == "activation" else h_mod - h_kmer
     stats = contrast_columns(values.astype(np.float64), labels)
     magnitude = np.where(np.isfinite(stats["d"]), np.abs(stats["d"]), 0.0)
@@ -136,7 +137,7 @@ def attribute_view(model: MednaDFM, sequences: Sequence[str], view: str, dims: n
 
     baseline = baseline or DEFAULT_BASELINE[view]
     if baseline not in BASELINES:
-        raise MednaError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+        raise MednaError(f"IG baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     model.eval()
     device = model.device
     dims_t = torch.as_tensor(dims, device=device)

@@ -55,7 +55,8 @@ def layer_index(encoder: nn.Module, layer: int, view: str) -> int:
     """``layer`` (negative counts from the end) as a 0-based index, or a user error."""
     n_layers = len(_layers(encoder))
     if not -n_layers <= layer < n_layers:
-        raise MednaError(f"--layer {layer}: the {view} encoder has {n_layers} layers")
+        raise MednaError(f"layer {layer} is out of range: the {view} encoder has {n_layers} layers",
+                         hint=f"choose --layer between {-n_layers} and {n_layers - 1}")
     return layer % n_layers
 
 
@@ -63,7 +64,8 @@ def check_heads(encoder: nn.Module, heads: Sequence[int] | None, view: str) -> N
     """A user error unless every head index (0-based) exists in the encoder."""
     n_heads = encoder.config.num_attention_heads
     if heads is not None and not all(0 <= head < n_heads for head in heads):
-        raise MednaError(f"--heads: the {view} encoder has {n_heads} heads (0-based)")
+        raise MednaError(f"head indices {list(heads)} are out of range: the {view} encoder has {n_heads} heads "
+                         "(0-based)", hint=f"choose --heads from 0 to {n_heads - 1}, or all")
 
 
 class _Reached(Exception):

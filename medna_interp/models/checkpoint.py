@@ -150,7 +150,8 @@ def from_encoders(kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike | None
     bpe_encoder = bpe_tokenizer = None
     if config.fusion != "kmer_only":
         if bpe_dir is None:
-            raise MednaError(f"fusion {config.fusion!r} needs --bpe-encoder DIR")
+            raise MednaError(f"fusion {config.fusion!r} needs a DNABERT-2 directory as well",
+                             hint="add --bpe-encoder DIR")
         bpe_encoder = load_dnabert2(bpe_dir)
         bpe_encoder.pooler = None  # h_bpe is a mean over tokens; the pooler is unused
         bpe_tokenizer = BpeTokenizer.from_file(Path(bpe_dir) / BPE_TOKENIZER)

@@ -215,7 +215,7 @@ class MednaDFM(nn.Module):
     def require_view(self, view: str) -> None:
         """Fail with a user error when ``view`` ("kmer" or "bpe") is not part of this model."""
         if view == "bpe" and not self.has_bpe_view:
-            raise MednaError(f"the checkpoint has no BPE view (fusion {self.config.fusion!r}); use --view kmer")
+            raise MednaError(f"the checkpoint has no BPE view (fusion {self.config.fusion!r})", hint="use --view kmer")
 
     @property
     def device(self) -> torch.device:

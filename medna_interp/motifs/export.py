@@ -87,7 +87,7 @@ def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame
     arrays = np.load(arrays_path)
     key = f"{view}_per_base"
     if key not in arrays:
-        raise MednaError(f"{arrays_path}: no {view} view; rerun 'medna-interp {source} --view {view}'")
+        raise MednaError(f"{arrays_path}: no {view} view", hint=f"rerun 'medna-interp {source} --view {view}'")
     scores = arrays[key]
     if source == "cad":
         scores = scores - scores[selection.label.to_numpy() == 0].mean(0, keepdims=True)
@@ -139,7 +139,8 @@ def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.
 def _tokens(run_dir: Path, source: str, view: str, options: ExportOptions):
     path = run_dir / _FILES[source]["table"].format(view=view)
     if not path.exists():
-        raise MednaError(f"{run_dir}: {path.name} is missing; run 'medna-interp {source} --view {view}' first")
+        raise MednaError(f"{run_dir}: {path.name} is missing",
+                         hint=f"run 'medna-interp {source} --view {view}' first")
     table = pd.read_csv(path, sep="\t", keep_default_na=False)
     column = _FILES[source]["score"]
     ranked = table.sort_values(column, ascending=False)
