@@ -364,8 +364,8 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
     return Discovery(motifs, found.table, Path(output) if output is not None else None)
 
 
-def report(run_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.json`` for a run directory; returns their paths."""
+def report(run_dir: str | os.PathLike):
+    """Write ``report.html`` and ``report.json`` for a run directory; returns their paths (``.html``, ``.json``)."""
     from .report import write_report
 
     return write_report(run_dir)

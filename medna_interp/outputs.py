@@ -280,6 +280,7 @@ def _remove(path: Path) -> None:
 
 
 def write_json(path: str | os.PathLike, payload: Any) -> None:
+    """Write ``payload`` as indented JSON, atomically (arrays and paths become lists and strings)."""
     with atomic_file(path) as handle:
         json.dump(payload, handle, indent=2, sort_keys=False, default=_json_default)
         handle.write("\n")
@@ -322,6 +323,7 @@ def sha256_of(path: str | os.PathLike) -> str:
 
 
 def software_versions() -> dict[str, str]:
+    """Versions of medna-interp, Python, torch, transformers and NumPy, for provenance."""
     import numpy
     import torch
     import transformers
@@ -385,6 +387,7 @@ class Resources:
 
 
 def read_provenance(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The ``provenance.json`` of a folder (``{"steps": {}}`` when there is none); unreadable ones are user errors."""
     path = Path(run_dir) / PROVENANCE
     if not path.exists():
         return {"steps": {}}
@@ -401,6 +404,7 @@ def read_provenance(run_dir: str | os.PathLike) -> dict[str, Any]:
 
 
 def output_checksums(directory: str | os.PathLike, names: Iterable[str]) -> dict[str, str]:
+    """name -> SHA-256 of each of ``names`` under ``directory`` (``provenance.json`` itself left out)."""
     directory = Path(directory)
     return {name: sha256_of(directory / name) for name in sorted(names) if name != PROVENANCE}
 

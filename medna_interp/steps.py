@@ -17,7 +17,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -48,6 +48,14 @@ STEPS = ("cad", "cwga", "motifs", "report")
 UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga"), "report": ("cad", "cwga", "motifs")}
 #: options that change how a step runs or what it prints, never what it computes
 EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
+
+
+class StepResult(NamedTuple):
+    """What :func:`run_cad` and :func:`run_cwga` return: the full ``result``
+    (:class:`CadResult` or :class:`CwgaResult`) and the ``selection`` it explains."""
+
+    result: Any
+    selection: Any
 
 
 @dataclass(frozen=True)
@@ -100,10 +108,12 @@ def result_id(record: dict) -> str:
 
 
 def upstream_ids(records: dict, step: str) -> dict[str, str]:
+    """upstream step -> :func:`result_id` of what it recorded (empty when it has not run)."""
     return {name: result_id(records[name]) if name in records else "" for name in UPSTREAM[step]}
 
 
 def input_paths(checkpoint, data_path, common: Common, **extra) -> dict[str, str]:
+    """input name -> path of a step's inputs (checkpoint, data, negatives, stand-alone encoders), leaving out absent ones."""
     paths = {"checkpoint": checkpoint, "data": data_path, "negatives": common.negatives, **extra}
     return {name: str(path) for name, path in paths.items() if path is not None}
 
@@ -218,6 +228,7 @@ def _command_of(record: dict, step: str, run_dir) -> str:
 # ---------------------------------------------------------------- loading and checks
 
 def load_checkpoint(checkpoint, common: Common) -> MednaDFM:
+    """The checkpoint on the chosen device, with every generator seeded."""
     seed_everything(common.seed)
     return from_pretrained(checkpoint, resolve_device(common.device))
 
@@ -257,6 +268,7 @@ def check_cad_options(model: MednaDFM, views, layer: int, heads, min_samples: in
 
 def check_cwga_options(model: MednaDFM, views, top_dims: int, n_samples: int, confidence: float, steps: int,
                        internal_batch_size: int, min_count: int) -> None:
+    """Every CWGA option against the model (views, top_dims within its width, counts), before any work."""
     _check_probability(confidence, "confidence")
     for view in views:
         model.require_view(view)
@@ -332,7 +344,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
 
     Returns
     -------
-    (CadResult, Selection)
+    StepResult : (CadResult, Selection)
     """
     paths = input_paths(checkpoint, data_path, common, kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder)
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
@@ -365,7 +377,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
         write_cad(result, stage.path)
     if fresh:
         _save_probabilities(run_dir, probabilities, key)
-    return result, selection
+    return StepResult(result, selection)
 
 
 def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
@@ -378,7 +390,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
 
     Returns
     -------
-    (CwgaResult, Selection)
+    StepResult : (CwgaResult, Selection)
     """
     paths = input_paths(checkpoint, data_path, common)
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
@@ -407,7 +419,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
         write_cwga(result, stage.path, selection.data.ids, selection.labels)
     if fresh:
         _save_probabilities(run_dir, probabilities, key)
-    return result, selection
+    return StepResult(result, selection)
 
 
 def _record(step: str, options: dict, paths: dict[str, str], common: Common, upstream: dict[str, str],

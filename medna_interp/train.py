@@ -110,6 +110,7 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
+    """The epoch whose weights were kept, its validation metrics, and every epoch's record."""
     best_epoch: int
     validation: dict
     history: list[dict] = field(default_factory=list)

@@ -14,7 +14,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -133,8 +133,16 @@ def cls_attention(model: MednaDFM | None, sequences: Sequence[str], view: str, l
     return attention
 
 
+class Scan(NamedTuple):
+    """What :func:`scan` reads: ``probabilities`` of shape (N,) and ``attention``, view ->
+    :class:`ViewAttention` of all N windows."""
+
+    probabilities: np.ndarray
+    attention: dict[str, ViewAttention]
+
+
 def scan(model: MednaDFM, sequences: Sequence[str], views: Sequence[str] = VIEWS, layer: int = -1,
-         heads: Sequence[int] | None = None, batch_size: int = 64) -> tuple[np.ndarray, dict[str, ViewAttention]]:
+         heads: Sequence[int] | None = None, batch_size: int = 64) -> Scan:
     """P(modified) and the [CLS] attention of every window, from one forward pass.
 
     Selection needs the prediction of every window and CAD the attention of those
@@ -143,8 +151,7 @@ def scan(model: MednaDFM, sequences: Sequence[str], views: Sequence[str] = VIEWS
 
     Returns
     -------
-    probabilities : np.ndarray, shape (N,)
-    attention : {view: ViewAttention} for all N windows
+    Scan : ``probabilities``, shape (N,), and ``attention``, {view: ViewAttention} for all N windows
     """
     sources = {view: _attention_source(model, view, None) for view in views}
     indices = {view: layer_index(source.encoder, layer, view) for view, source in sources.items()}
@@ -164,7 +171,7 @@ def scan(model: MednaDFM, sequences: Sequence[str], views: Sequence[str] = VIEWS
                 batch = batches[view]
                 rows = cls_attention_row(source.encoder, indices[view], captured[view].hidden, source.mask(batch))
                 attention[view].extend(batch, _head_mean(rows, heads))
-    return np.concatenate(probabilities), attention
+    return Scan(np.concatenate(probabilities), attention)
 
 
 def positional_profile(spans: list[np.ndarray], scores: list[np.ndarray], labels: np.ndarray,

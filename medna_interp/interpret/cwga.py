@@ -64,6 +64,16 @@ class ViewAttribution:
 
 @dataclass
 class CwgaResult:
+    """CWGA of a set of windows.
+
+    Attributes
+    ----------
+    ranking : the h_mod dimension ranking (``ranking.table``: Cohen's d, Welch p, rank, selected)
+    tokens : view -> DataFrame (token, n_pos, n_neg, class means, summed and scaled contribution)
+    attributions : view -> per-window attributions (``per_base`` of shape (M, L), token
+        scores and spans, IG convergence ``delta`` and ``total`` of shape (M,))
+    options : the options used
+    """
     ranking: DimensionRanking
     tokens: dict[str, pd.DataFrame]
     attributions: dict[str, ViewAttribution]

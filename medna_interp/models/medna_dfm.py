@@ -105,6 +105,7 @@ class FiLM(nn.Module):
 
 
 class Gate(nn.Module):
+    """The mixture-of-experts gate: softmax weights over the experts from the FiLM condition, shape (B, E)."""
     def __init__(self, width: int, n_experts: int):
         super().__init__()
         self.gate = nn.Linear(width, n_experts)

@@ -25,7 +25,7 @@ MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "pv
 RAW = "raw"
 
 
-@dataclass
+@dataclass(frozen=True)
 class DatabaseChoice:
     """JASPAR release/tax group(s), or the user's own MEME file (``motif_db``)."""
 
@@ -42,6 +42,8 @@ class DatabaseChoice:
 
 @dataclass
 class MotifsResult:
+    """Motifs of a run: ``table`` (``motifs.tsv``), every TOMTOM ``matches`` entry, and the
+    STREME ``motifs`` of each source (``cad_kmer``, ..., ``raw``)."""
     table: pd.DataFrame
     matches: list[Match]
     motifs: dict[str, list[Motif]] = field(default_factory=dict)

@@ -60,6 +60,7 @@ class ExportOptions:
 
 @dataclass
 class Export:
+    """Where an export wrote its primary and control FASTA files, and how many sequences each holds."""
     source: str
     view: str
     mode: str

@@ -15,11 +15,13 @@ DEFAULT_RELEASE = "JASPAR2024"
 
 
 def cache_dir() -> Path:
+    """Where JASPAR selections are cached as MEME files (``$MEDNA_CACHE`` or the user cache)."""
     root = os.environ.get("MEDNA_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "medna-interp"
     return Path(root) / "jaspar"
 
 
 def jaspar_url(matrix_id: str) -> str:
+    """The JASPAR web page of a matrix."""
     return f"https://jaspar.elixir.no/matrix/{matrix_id}/"
 
 

@@ -65,6 +65,7 @@ def default_prefix() -> Path:
 
 
 def tool_version(binary: Path) -> str | None:
+    """The version a MEME tool reports, or ``None`` when it does not run."""
     try:
         result = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
@@ -122,6 +123,7 @@ def meme_environment(binary: Path) -> dict[str, str]:
 
 
 def installed(prefix: Path) -> bool:
+    """True when ``prefix/bin`` holds streme and tomtom of our MEME version."""
     return all(tool_version(prefix / "bin" / tool) == MEME_VERSION for tool in TOOLS)
 
 

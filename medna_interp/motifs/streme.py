@@ -65,6 +65,8 @@ class StremeOptions:
 
 @dataclass
 class StremeResult:
+    """STREME's motifs (``pwm`` of shape (W, 4), held-out p and E), its output folder, the
+    command run, and the numbers of primary and control sequences."""
     motifs: list[Motif]
     directory: Path
     command: list[str]

@@ -40,6 +40,9 @@ class TomtomOptions:
 
 @dataclass
 class Match:
+    """One TOMTOM match: the query's best alignment to a database motif. ``offset`` puts
+    query column 0 under that column of the target in ``orientation`` (``-``: the target's
+    reverse complement); ``pvalue``, ``evalue`` (p x database size) and ``qvalue``."""
     query_id: str
     target_id: str
     target_name: str

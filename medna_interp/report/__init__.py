@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from ..outputs import provenance, software_versions, step_outputs, write_json
 from ..steps import fingerprint, upstream_ids
@@ -18,7 +19,14 @@ def _without_images(content: dict) -> dict:
     return {**{k: v for k, v in content.items() if k != "images"}, "sources": sources}
 
 
-def write_report(run_dir: str | os.PathLike) -> tuple[Path, Path]:
+class ReportFiles(NamedTuple):
+    """The two files a report consists of."""
+
+    html: Path
+    json: Path
+
+
+def write_report(run_dir: str | os.PathLike) -> ReportFiles:
     """Gather a run's results and write ``report.html`` and ``report.json``.
 
     Refuses (:class:`MednaError`) a run whose steps are missing, were altered after they
@@ -26,7 +34,7 @@ def write_report(run_dir: str | os.PathLike) -> tuple[Path, Path]:
 
     Returns
     -------
-    (Path, Path) : the HTML and JSON reports
+    ReportFiles : the HTML and JSON reports
     """
     run_dir = Path(run_dir)
     content = collect(run_dir)
@@ -38,4 +46,4 @@ def write_report(run_dir: str | os.PathLike) -> tuple[Path, Path]:
     with step_outputs(run_dir, "report", record) as stage:
         (stage.path / "report.html").write_text(render(content))
         write_json(stage.path / "report.json", _without_images(content))
-    return run_dir / "report.html", run_dir / "report.json"
+    return ReportFiles(run_dir / "report.html", run_dir / "report.json")

@@ -56,6 +56,7 @@ def check_run(run_dir: Path) -> dict:
 
 
 def collect(run_dir: Path) -> dict:
+    """Everything the report shows, from a checked run directory (see :func:`check_run`), as one dict."""
     provenance = check_run(run_dir)
     steps = provenance["steps"]
     cad, cwga = steps["cad"], steps["cwga"]

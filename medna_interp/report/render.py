@@ -61,6 +61,7 @@ def _image(data: str | None, css: str, alt: str) -> str:
 
 
 def render(content: dict) -> str:
+    """The self-contained HTML page (images inlined as data URIs, no external references) of ``content``."""
     summary = content["summary"]
     metrics = summary.get("model_metrics") or {}
     parts = [f"<h1>Motif report</h1><p class='sub'>{_e(content['run_dir'])} &middot; generated "

@@ -1,0 +1,44 @@
+"""Selection of high-confidence windows, with numbers worked out by hand."""
+
+import numpy as np
+import pytest
+
+from medna_interp.errors import MednaError
+from medna_interp.interpret.selection import select_confident
+from medna_interp.io import SequenceSet
+
+SEQUENCES = ["A" * 41, "C" * 41, "G" * 41, "T" * 41, "AC" * 20 + "A", "GT" * 20 + "G"]
+LABELS = np.array([1, 1, 0, 0, 1, 0])
+P = np.array([0.95, 0.60, 0.05, 0.30, 0.99, 0.92])  # window 5 is a confident mistake
+
+
+def data() -> SequenceSet:
+    return SequenceSet([f"w{i}" for i in range(6)], SEQUENCES, LABELS, source="toy")
+
+
+def test_keeps_correct_windows_above_the_confidence_positives_first_by_confidence(tmp_path):
+    selection = select_confident(None, data(), confidence=0.9, probabilities=P)
+    assert selection.source_index.tolist() == [4, 0, 2]
+    assert selection.data.ids == ["w4", "w0", "w2"] and selection.labels.tolist() == [1, 1, 0]
+    assert np.allclose(selection.confidence, [0.99, 0.95, 0.95])
+    assert selection.counts == {"input": 6, "correct": 5, "positives": 2, "negatives": 1}
+    assert selection.metrics["acc"] == pytest.approx(5 / 6)
+    selection.write(tmp_path / "selection.tsv")
+    lines = (tmp_path / "selection.tsv").read_text().splitlines()
+    assert lines[0] == "id\tlabel\tp_modified\tconfidence\tsource_row\tsequence"
+    assert lines[1] == f"w4\t1\t0.990000\t0.990000\t4\t{SEQUENCES[4]}"
+
+
+def test_max_per_class_and_lower_confidence():
+    selection = select_confident(None, data(), confidence=0.5, max_per_class=1, probabilities=P)
+    assert selection.source_index.tolist() == [4, 2]
+    everything = select_confident(None, data(), confidence=0.0, probabilities=P)
+    assert sorted(everything.source_index.tolist()) == [0, 1, 2, 3, 4]  # every correct window
+
+
+def test_too_few_windows_and_one_class_are_user_errors():
+    with pytest.raises(MednaError, match="only 0 negative windows are correctly classified with confidence > 0.96"):
+        select_confident(None, data(), confidence=0.96, probabilities=P)
+    one_class = SequenceSet(["a", "b"], SEQUENCES[:2], np.array([1, 1]), source="pos.tsv")
+    with pytest.raises(MednaError, match="pos.tsv: the data holds only positives"):
+        select_confident(None, one_class, probabilities=np.array([0.9, 0.8]))
