@@ -24,8 +24,14 @@ def test_predict_writes_tsv(tiny_checkpoint, labelled_tsv, tmp_path, capsys):
     lines = out.read_text().splitlines()
     assert lines[0].split("\t") == ["id", "sequence", "p_modified", "label_pred", "label"]
     assert len(lines) == 21
-    p = float(lines[1].split("\t")[2])
-    assert 0.0 <= p <= 1.0 and lines[1].split("\t")[3] == str(int(p > 0.5))
+    from medna_interp.io import read_sequences
+    from medna_interp.models.checkpoint import from_pretrained
+    from medna_interp.predict import predict_proba
+
+    expected = predict_proba(from_pretrained(tiny_checkpoint), read_sequences(labelled_tsv).sequences)
+    written = [float(line.split("\t")[2]) for line in lines[1:]]
+    assert written == pytest.approx(expected.tolist(), abs=1e-6)
+    assert all(line.split("\t")[3] == str(int(p > 0.5)) for line, p in zip(lines[1:], written))
 
 
 def test_info_reports_parameter_counts(tiny_checkpoint, capsys):

@@ -83,7 +83,19 @@ def test_evaluate_writes_table_and_cross_matrix(synthetic, tiny_checkpoint, tmp_
     assert code == 0
     rows = (out / "metrics.tsv").read_text().splitlines()
     assert rows[0].split("\t")[:4] == ["checkpoint", "dataset", "n", "n_pos"] and len(rows) == 3
-    assert (out / "roc.tsv").exists() and (out / "matrix_auc.tsv").exists()
+    from medna_interp.io import read_sequences
+    from medna_interp.metrics import binary_metrics
+    from medna_interp.predict import predict_proba
+
+    data = read_sequences(synthetic / "test.tsv")
+    expected = binary_metrics(data.labels, predict_proba(from_pretrained(tiny_checkpoint), data.sequences))
+    header = rows[0].split("\t")
+    first = dict(zip(header, rows[1].split("\t")))
+    assert first["dataset"] == "data" and int(first["n"]) == 100  # test.tsv is named by its folder
+    assert float(first["auc"]) == pytest.approx(expected.auc, abs=1e-4)
+    assert float(first["acc"]) == pytest.approx(expected.acc, abs=1e-4)
+    matrix = (out / "matrix_auc.tsv").read_text().splitlines()
+    assert matrix[1].split("\t")[1] == matrix[1].split("\t")[2] == first["auc"]  # the same windows twice
 
 
 @pytest.mark.parametrize("body, expected", [
