@@ -131,13 +131,22 @@ def cmd_info(args) -> None:
 
 
 def cmd_predict(args) -> None:
+    from .baseline import is_baseline, load_baselines
     from .outputs import claim_file
     from .predict import HEADER, predict_proba, write_predictions
 
     claim_file(args.output, inputs=[args.checkpoint, args.data, args.negatives], force=args.force, ours=HEADER)
-    model = _load_model(args, args.checkpoint)
-    data = _read_data(args, args.data, model)
-    probabilities = predict_proba(model, data.sequences, args.batch_size, autocast=args.autocast)
+    if is_baseline(args.checkpoint):  # the linear baseline's probabilities
+        linear = load_baselines(args.checkpoint).linear
+        data = _read_data(args, args.data)
+        if data.length != linear.length:
+            raise MednaError(f"{args.data}: windows are {data.length} bp, but the baseline was fitted on "
+                             f"{linear.length}-bp windows")
+        probabilities = linear.predict_proba(data.sequences)
+    else:
+        model = _load_model(args, args.checkpoint)
+        data = _read_data(args, args.data, model)
+        probabilities = predict_proba(model, data.sequences, args.batch_size, autocast=args.autocast)
     write_predictions(args.output, data, probabilities)
     print(f"wrote {args.output} ({len(data)} windows)")
 
@@ -170,7 +179,18 @@ def cmd_train(args) -> None:
                          device=args.device, progress=not args.quiet, force=args.force)
     v = result.validation
     print(f"wrote checkpoint {path} (best epoch {result.best_epoch}: valid AUPRC {v['auprc']:.4f}, "
-          f"AUC {v['auc']:.4f}, ACC {v['acc']:.4f})")
+          f"AUC {v['auc']:.4f}, ACC {v['acc']:.4f}; linear baseline AUC {result.baseline['auc']:.4f})")
+
+
+def cmd_baseline(args) -> None:
+    from .baseline import train_baselines
+
+    path, baselines = train_baselines(args.train, args.output, valid_path=args.valid, negatives=args.negatives,
+                                      valid_fraction=args.valid_fraction, seed=args.seed,
+                                      length=args.length or None, cnn=not args.no_cnn, force=args.force)
+    for name, metrics in baselines.validation.items():
+        print(f"{name}: valid AUC {metrics['auc']:.4f}, AUPRC {metrics['auprc']:.4f}, ACC {metrics['acc']:.4f}")
+    print(f"wrote baselines {path} (L2 C = {baselines.linear.c:g})")
 
 
 def cmd_evaluate(args) -> None:
@@ -475,8 +495,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=cmd_train)
 
+    p = commands.add_parser("baseline", help="linear and CNN baselines on the split 'train' uses")
+    p.add_argument("train", metavar="TRAIN", help="labelled training data, or positives with --negatives")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="baseline directory to write")
+    p.add_argument("--valid", metavar="FILE", help="validation data (default: a stratified split of TRAIN)")
+    p.add_argument("--valid-fraction", type=FRACTION, default=0.1, help="held-out fraction when no --valid (0.1)")
+    p.add_argument("--no-cnn", action="store_true", help="fit the linear baseline only")
+    force(p)
+    _common(p)
+    p.set_defaults(handler=cmd_baseline)
+
     p = commands.add_parser("evaluate", help="ACC/Sn/Sp/MCC/AUC/AUPRC of checkpoints on test sets")
-    p.add_argument("checkpoints", metavar="CKPT", nargs="+")
+    p.add_argument("checkpoints", metavar="CKPT", nargs="+", help="checkpoints and baseline directories")
     p.add_argument("--test", dest="tests", metavar="TEST", nargs="+", required=True, help="labelled test file(s)")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     force(p)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .baseline import is_baseline, load_baselines
 from .device import resolve_device
 from .errors import MednaError
 from .io import read_sequences
@@ -60,7 +61,9 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
              output: str | os.PathLike, batch_size: int = 64, device: str = "auto",
              length: int | None = 41, negatives: str | os.PathLike | None = None, seed: int = 0,
              force: bool = False) -> list[dict]:
-    """Score every checkpoint on every test set.
+    """Score every checkpoint (MEDNA-DFM or baseline directory) on every test set.
+
+    A baseline directory gives one row per baseline (``NAME:linear``, ``NAME:cnn``).
 
     Writes ``metrics.json``/``.tsv``, ``roc.tsv`` and, with several checkpoints or test
     sets, the cross-dataset matrices into ``output`` (see
@@ -80,7 +83,8 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
         raise MednaError("negatives can go with one test set only (its file then holds the positives)")
     claim_directory(output, "evaluation", inputs=[*checkpoints, *test_sets, negatives], force=force)
     for checkpoint in checkpoints:  # every checkpoint readable before the first is scored
-        read_checkpoint_config(checkpoint)
+        if not is_baseline(checkpoint):
+            read_checkpoint_config(checkpoint)
     dataset_names = unique_names(test_sets, dataset_name)
     checkpoint_names = unique_names(checkpoints)
     datasets = [(name, read_sequences(p, length=length, negatives=negatives))
@@ -89,14 +93,16 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
         data.require_labels()
     torch_device = resolve_device(device)
     rows, roc = [], []
-    for name, checkpoint in zip(checkpoint_names, checkpoints):
-        model = from_pretrained(checkpoint, torch_device)
-        for dataset, data in datasets:
-            model.require_length(data.length, data.source)
-            probabilities = predict_proba(model, data.sequences, batch_size)
-            metrics = binary_metrics(data.labels, probabilities)
-            rows.append({"checkpoint": name, "dataset": dataset, **metrics.to_dict()})
-            roc.extend((name, dataset, *point) for point in roc_points(data.labels, probabilities))
+    for name, checkpoint in zip(checkpoint_names, checkpoints):  # one model in memory at a time
+        for label, window_length, predict in _predictors(name, checkpoint, torch_device, batch_size):
+            for dataset, data in datasets:
+                if window_length is not None and data.length != window_length:
+                    raise MednaError(f"{data.source}: windows are {data.length} bp, but {label} was trained on "
+                                     f"{window_length}-bp windows")
+                probabilities = predict(data.sequences)
+                metrics = binary_metrics(data.labels, probabilities)
+                rows.append({"checkpoint": label, "dataset": dataset, **metrics.to_dict()})
+                roc.extend((label, dataset, *point) for point in roc_points(data.labels, probabilities))
 
     inputs = {f"checkpoint:{n}": p for n, p in zip(checkpoint_names, checkpoints)} | \
         {f"test:{n}": p for n, p in zip(dataset_names, test_sets)} | ({"negatives": negatives} if negatives else {})
@@ -113,6 +119,16 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
         if len(checkpoints) > 1 or len(test_sets) > 1:
             _write_matrices(tmp, rows)
     return rows
+
+
+def _predictors(name: str, checkpoint: Path, device, batch_size: int):
+    """(label, window length, predict function) of a checkpoint, or of each model of a baseline directory."""
+    if is_baseline(checkpoint):
+        baselines = load_baselines(checkpoint)
+        return [(f"{name}:{kind}", baselines.linear.length, predictor.predict_proba)
+                for kind, predictor in baselines.predictors().items()]
+    model = from_pretrained(checkpoint, device)
+    return [(name, model.window_length, lambda sequences: predict_proba(model, sequences, batch_size))]
 
 
 def _write_matrices(directory: Path, rows: list[dict]) -> None:

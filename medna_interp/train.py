@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .baseline import fit_linear
 from .device import resolve_device, seed_everything
 from .errors import MednaError
 from .io import SequenceSet, read_sequences
@@ -110,10 +112,17 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """The epoch whose weights were kept, its validation metrics, and every epoch's record."""
+    """The epoch whose weights were kept, its validation metrics, every epoch's record, and
+    the validation metrics of the linear baseline fitted on the same split."""
+
     best_epoch: int
     validation: dict
     history: list[dict] = field(default_factory=list)
+    baseline: dict = field(default_factory=dict)
+
+    @property
+    def below_baseline(self) -> bool:
+        return bool(self.baseline) and self.validation["auc"] < self.baseline["auc"]
 
 
 def stratified_split(data: SequenceSet, fraction: float, seed: int) -> tuple[SequenceSet, SequenceSet]:
@@ -264,6 +273,14 @@ def train(
               f"{len(train_data)} training and {len(valid_data)} validation windows", flush=True)
 
     result = fit(model, train_data, valid_data, config, config.lr, progress)
+    _, result.baseline = fit_linear(train_data, valid_data)
+    if progress:
+        print(f"validation AUC: model {result.validation['auc']:.4f}, linear baseline "
+              f"{result.baseline['auc']:.4f}", flush=True)
+    if result.below_baseline:
+        print(f"warning: the model's validation AUC ({result.validation['auc']:.4f}) is below the position-specific "
+              f"linear baseline's ({result.baseline['auc']:.4f}); its explanations say little a linear model "
+              "would not", file=sys.stderr, flush=True)
     inputs = {"train": train_path, "valid": valid_path, "negatives": negatives}
     record = provenance({"train": asdict(config), "lr": config.lr, "dropout": model_config.dropout,
                          "size": None if kmer_encoder else size,
@@ -272,6 +289,7 @@ def train(
     record["training"] = {"best_epoch": result.best_epoch, "history": result.history,
                           "n_train": len(train_data), "n_valid": len(valid_data)}
     record["resources"] = resources.record()
-    path = save_pretrained(model, output, provenance=record, metrics={"validation": result.validation},
+    path = save_pretrained(model, output, provenance=record,
+                           metrics={"validation": result.validation, "baseline_validation": {"linear": result.baseline}},
                            window_length=train_data.length, force=force)
     return path, result

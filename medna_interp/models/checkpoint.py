@@ -108,6 +108,10 @@ def read_checkpoint_config(directory: str | os.PathLike) -> dict:
         raise MednaError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
     except (OSError, UnicodeDecodeError) as error:
         raise MednaError(f"{path}: cannot read ({error.__class__.__name__})") from None
+    if isinstance(payload, dict) and payload.get("format") == "medna-interp-baseline":
+        raise MednaError(f"{directory}: a baseline directory (logistic regression and CNN), not a MEDNA-DFM "
+                         "checkpoint; explanations need the transformer's attention and FiLM",
+                         hint="give a checkpoint written by 'medna-interp train' (baselines go to evaluate and predict)")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MednaError(f"{path}: not a medna-interp checkpoint (for the authors' Fusion .pt files "
                          "use 'medna-interp import-checkpoint')")

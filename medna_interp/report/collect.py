@@ -55,6 +55,20 @@ def check_run(run_dir: Path) -> dict:
     return check_consistency(run_dir, tuple(REQUIRED))
 
 
+def _model_versus_baseline(checkpoint: str) -> dict:
+    """Validation AUC of the model and of the linear baseline ``train`` fitted on the same split."""
+    import json
+
+    try:
+        metrics = json.loads((Path(checkpoint) / "config.json").read_text()).get("metrics", {})
+    except (OSError, ValueError, AttributeError):
+        metrics = {}
+    model = (metrics.get("validation") or {}).get("auc")
+    baseline = ((metrics.get("baseline_validation") or {}).get("linear") or {}).get("auc")
+    below = model is not None and baseline is not None and model < baseline
+    return {"model_auc": model, "baseline_auc": baseline, "below": below}
+
+
 def collect(run_dir: Path) -> dict:
     """Everything the report shows, from a checked run directory (see :func:`check_run`), as one dict."""
     provenance = check_run(run_dir)
@@ -71,6 +85,11 @@ def collect(run_dir: Path) -> dict:
         if relative > LARGE_DELTA:
             warnings.append(f"CWGA {view}: mean |IG convergence delta| is {relative:.0%} of the mean |attribution|; "
                             "raise --steps")
+    versus = _model_versus_baseline(cad["inputs"]["checkpoint"]["path"])
+    if versus["below"]:
+        warnings.insert(0, f"the explained model is below its baseline: validation AUC {versus['model_auc']:.3f} "
+                           f"against {versus['baseline_auc']:.3f} for a position-specific linear model on the same "
+                           "split; these explanations say little a linear model would not")
     auc = cad.get("data_metrics", {}).get("auc")
     if auc is not None and auc < 0.7:
         warnings.append(f"the model's AUC on this data is {auc:.3f}: explanations of a weak model say little")
@@ -129,7 +148,7 @@ def collect(run_dir: Path) -> dict:
             "selection_cwga": cwga.get("selection"), "model_metrics": cad.get("data_metrics"),
             "versions": cad.get("versions"), "seeds": {s: r.get("seed") for s, r in steps.items() if "seed" in r},
             "commands": {s: " ".join(r["command"]) for s, r in steps.items() if "command" in r},
-            "motif_database": database, "top_dims": int(dims.selected.sum()),
+            "motif_database": database, "top_dims": int(dims.selected.sum()), "baseline": versus,
         },
         "warnings": warnings,
         "comparison": comparison,

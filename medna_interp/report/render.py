@@ -66,6 +66,12 @@ def render(content: dict) -> str:
     metrics = summary.get("model_metrics") or {}
     parts = [f"<h1>Motif report</h1><p class='sub'>{_e(content['run_dir'])} &middot; generated "
              f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>"]
+    versus = summary.get("baseline") or {}
+    if versus.get("model_auc") is not None:
+        baseline = versus.get("baseline_auc")
+        parts.append(f"<p class='versus'><b>Validation AUC</b>: model {versus['model_auc']:.3f} &middot; "
+                     "position-specific linear baseline "
+                     f"{'not recorded (trained before baselines)' if baseline is None else f'{baseline:.3f}'}</p>")
     for warning in content["warnings"]:
         parts.append(f'<div class="warn">&#9888; {_e(warning)}</div>')
 
