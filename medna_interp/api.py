@@ -316,7 +316,7 @@ class Discovery:
 def discover(*results: Explanation, output: str | os.PathLike | None = None, database: str | DatabaseChoice = "vertebrates",
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), raw_baseline: bool = False, meme_bin: str | None = None,
-             backend: str = "meme") -> Discovery:
+             backend: str = "meme", linear: bool = False) -> Discovery:
     """Export -> STREME -> TOMTOM for each view of each result.
 
     Parameters
@@ -328,6 +328,7 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
         a MEME-format file, or a :class:`DatabaseChoice`
     raw_baseline : also STREME all given positives against all given negatives
     backend : ``meme`` (TOMTOM binary) or ``memelite`` (numba TOMTOM, no compiler needed)
+    linear : also a source from the position-specific linear baseline fitted on the windows
 
     Returns
     -------
@@ -346,7 +347,8 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
             result.save(run_dir)
         sources = [(r.method, view) for r in results for view in r.views]
         options = dict(export_options=export_options, streme=streme, tomtom=tomtom, database=database,
-                       meme_bin=meme_bin, raw_baseline=raw_baseline, sources=sources, backend=backend)
+                       meme_bin=meme_bin, raw_baseline=raw_baseline, sources=sources, backend=backend,
+                       linear=linear)
         if output is None:
             found = _discover(run_dir, results[0].data, Path(scratch) / "motifs", **options)
         else:

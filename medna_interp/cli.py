@@ -351,6 +351,9 @@ def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--min-overlap", type=POSITIVE, default=5, help="TOMTOM minimum overlap (default: 5)")
     group.add_argument("--tomtom-thresh", type=Number(float, 0, 1, open_low=True), default=0.5, help="TOMTOM q-value threshold (default: 0.5)")
     group.add_argument("--no-raw", action="store_true", help="skip the raw-data STREME baseline")
+    group.add_argument("--no-linear", action="store_true",
+                       help="skip the linear-baseline source (a position-specific logistic regression fitted on "
+                            "the run's windows; its weights become a positional logo and seqlets for STREME)")
     group.add_argument("--shuffled-control", action="store_true",
                        help="STREME control = shuffles of the exported primary sequences (keeping --order-mers) "
                             "instead of the exported negatives")
@@ -372,7 +375,7 @@ def _motifs_kwargs(args) -> dict:
         tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
         meme_bin=args.meme_bin, raw_baseline=not args.no_raw, shuffled_control=args.shuffled_control,
-        backend=args.backend,
+        backend=args.backend, linear=not args.no_linear,
     )
 
 

@@ -123,7 +123,7 @@ def full_options(step: str, options: dict[str, Any], seed: int = 0) -> dict[str,
     if step == "motifs":
         filled = {"export_options": ExportOptions(seed=seed), "streme": StremeOptions(seed=seed),
                   "tomtom": TomtomOptions(), "database": DatabaseChoice(), "raw_baseline": True,
-                  "shuffled_control": False, "backend": "meme"}
+                  "shuffled_control": False, "backend": "meme", "linear": True}
         filled.update({k: v for k, v in options.items() if v is not None})
         return filled
     if step == "report":
@@ -449,7 +449,7 @@ def run_data(run_dir: str | os.PathLike, length: int | None = 41):
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, shuffled_control: bool = False,
-               backend: str = "meme", seed: int = 0, length: int | None = 41):
+               backend: str = "meme", linear: bool = True, seed: int = 0, length: int | None = 41):
     """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``.
 
     Returns
@@ -460,7 +460,8 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     data, inputs = run_data(run_dir, length)
     options = full_options("motifs", dict(export_options=export_options, streme=streme, tomtom=tomtom,
                                           database=database, raw_baseline=raw_baseline,
-                                          shuffled_control=shuffled_control, backend=backend), seed)
+                                          shuffled_control=shuffled_control, backend=backend, linear=linear),
+                           seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
     check_motif_options(database, meme_bin, backend)
     upstream = upstream_ids(payload["steps"], "motifs")
@@ -468,7 +469,7 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     with step_outputs(run_dir, "motifs", record) as stage:
         result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
-                          shuffled_control=shuffled_control, backend=backend)
+                          shuffled_control=shuffled_control, backend=backend, linear=linear)
         record.update(_record("motifs", options, {"data": inputs["data"]["path"]}, Common(seed=seed, length=length),
                               upstream, fingerprint_inputs=False))
     return result

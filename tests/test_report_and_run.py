@@ -85,7 +85,11 @@ def test_report_content_names_the_planted_motifs(finished_run):
     report = json.loads((run_dir / "report.json").read_text())
     consensi = [m["consensus"] for s in report["sources"] if s["source"] != "raw" for m in s["motifs"]]
     assert any("GAGG" in c for c in consensi) and any("AAAA" in c for c in consensi)
-    assert {row["source"] for row in report["comparison"]} >= {"cad_kmer", "cwga_kmer", "raw"}
+    assert {row["source"] for row in report["comparison"]} >= {"cad_kmer", "cwga_kmer", "raw", "linear_bases"}
+    assert (run_dir / "motifs" / "logos" / "positional_linear_bases.png").exists()
+    weights = (run_dir / "motifs" / "linear_model" / "linear_weights.tsv").read_text().splitlines()
+    top = max((line.split("\t") for line in weights[1:]), key=lambda f: float(f[2]))
+    assert 19 <= int(top[0]) <= 23 and top[1] in "GA"  # the planted GAGG core over the central A
     assert report["summary"]["model_metrics"]["auc"] > 0.95
 
 

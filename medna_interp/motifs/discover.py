@@ -53,7 +53,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
              meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
-             shuffled_control: bool = False, backend: str = "meme") -> MotifsResult:
+             shuffled_control: bool = False, backend: str = "meme", linear: bool = False) -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
     Parameters
@@ -66,6 +66,9 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         exported negatives
     backend : ``meme`` (the TOMTOM binary, ``tomtom.dist``) or ``memelite`` (numba
         TOMTOM, Euclidean distance; see :func:`run_tomtom_lite`)
+    linear : also fit the position-specific linear baseline on ``data`` and use its
+        per-base weights as a source (``linear_bases``), so that what the model finds
+        beyond a linear model stands out
     """
     if backend not in BACKENDS:
         raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -77,10 +80,23 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     database_motifs = {m.id: m for m in read_meme(db_path)}  # read once; fails before any STREME run
     discovered: dict[str, list[Motif]] = {}
     notes: dict[str, str] = {}
+    where = {pair: run_dir for pair in sources}
+    if linear:
+        from ..baseline import write_linear_source
+
+        try:
+            write_linear_source(data, output / "linear_model", export_options.seed)
+            where[("linear", "bases")] = output / "linear_model"
+            sources = [*sources, ("linear", "bases")]
+        except MednaError as error:
+            discovered["linear_bases"], notes["linear_bases"] = [], f"no linear source: {error}"
     for source, view in sources:
         label = f"{source}_{view}"
         folder = output / label
-        exported = export(run_dir, source, view, folder, export_options, allow_empty=True)
+        if source == "linear" and export_options.mode == "tokens":
+            discovered[label], notes[label] = [], "the linear baseline has no tokens (use seqlets)"
+            continue
+        exported = export(where[(source, view)], source, view, folder, export_options, allow_empty=True)
         if exported.n_primary == 0:
             discovered[label], notes[label] = [], "nothing exported (no positive scores)"
             continue
@@ -134,7 +150,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         scan.sites.to_csv(output / "sites.tsv", sep="\t", index=False, float_format="%.4g")
         scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
     (output / "scan.meme").unlink(missing_ok=True)
-    _positional_logos(run_dir, data, sources, output / "logos")
+    _positional_logos(where, data, sources, output / "logos")
     distance = "ed (memelite)" if backend == "memelite" else tomtom.dist
     (output / "database.txt").write_text(database.describe() + f"\n{db_path}\nTOMTOM distance: {distance}\n")
     return MotifsResult(table, matches, discovered)
@@ -146,16 +162,17 @@ def _prefixed(motifs: list[Motif], label: str) -> list[Motif]:
     return motifs
 
 
-def _positional_logos(run_dir: Path, data: SequenceSet, sources, folder: Path) -> None:
+def _positional_logos(where: dict, data: SequenceSet, sources, folder: Path) -> None:
     labels = data.require_labels()
     positives = [s for s, y in zip(data.sequences, labels) if y == 1]
     negatives = [s for s, y in zip(data.sequences, labels) if y == 0]
     positional_logo(enrichment_matrix(positives, negatives), folder / "positional_raw",
                     "raw: positives vs negatives, f_pos log2(f_pos/f_neg)", "bits")
     for source, view in sources:
-        selection, scores = per_base_scores(run_dir, source, view)
+        selection, scores = per_base_scores(where[(source, view)], source, view)
         keep = selection.label.to_numpy() == 1
         matrix = saliency_matrix(list(selection.sequence[keep]), scores[keep])
-        what = "attention minus negatives' mean" if source == "cad" else "attribution"
+        what = {"cad": "attention minus negatives' mean", "cwga": "attribution",
+                "linear": "linear-model weight minus negatives' mean"}[source]
         positional_logo(matrix, folder / f"positional_{source}_{view}",
                         f"{source.upper()} {view}: mean per-base {what} in positives", "score")

@@ -27,13 +27,16 @@ from ..errors import MednaError
 from ..io import write_fasta
 from ..outputs import claim_directory, provenance, step_outputs
 
-SOURCES = ("cad", "cwga")
+SOURCES = ("cad", "cwga", "linear")
 MODES = ("tokens", "seqlets", "sequences")
 _FILES = {
     "cad": {"table": "cad_{view}.tsv", "score": "cad", "selection": "selection.tsv",
             "arrays": "cad_positional.npz"},
     "cwga": {"table": "cwga_{view}.tsv", "score": "scaled_contribution", "selection": "cwga_selection.tsv",
              "arrays": "attributions.npz"},
+    # the linear baseline (medna_interp.baseline.write_linear_source): per-position weights, no tokens
+    "linear": {"table": "linear_weights.tsv", "score": "weight", "selection": "linear_selection.tsv",
+               "arrays": "linear_attributions.npz"},
 }
 
 
@@ -90,7 +93,7 @@ def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame
     if key not in arrays:
         raise MednaError(f"{arrays_path}: no {view} view", hint=f"rerun 'medna-interp {source} --view {view}'")
     scores = arrays[key]
-    if source == "cad":
+    if source in ("cad", "linear"):  # what negatives get at the same position is no evidence
         scores = scores - scores[selection.label.to_numpy() == 0].mean(0, keepdims=True)
     return selection, scores
 
@@ -113,8 +116,10 @@ def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.
     """
     if source not in SOURCES:
         raise MednaError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    if view not in ("kmer", "bpe"):
-        raise MednaError(f"view must be kmer or bpe, got {view!r}")
+    if view not in (("bases",) if source == "linear" else ("kmer", "bpe")):
+        raise MednaError(f"view {view!r} does not exist for source {source}")
+    if source == "linear" and options.mode == "tokens":
+        raise MednaError("the linear baseline has position weights, not tokens; export it as seqlets or sequences")
     run_dir, output = Path(run_dir), Path(output)
     read = [run_dir / _FILES[source][key].format(view=view) for key in ("table", "selection", "arrays")]
     claim_directory(output, "export", inputs=read, force=force)

@@ -136,7 +136,7 @@ def collect(run_dir: Path) -> dict:
                 tokens[f"{method}_{view}"] = _records(table)
     dims = pd.read_csv(run_dir / "dims.tsv", sep="\t")
     positional = {name: _image(logos / f"positional_{name}.png")
-                  for name in ("raw", "cad_kmer", "cad_bpe", "cwga_kmer", "cwga_bpe")}
+                  for name in ("raw", "cad_kmer", "cad_bpe", "cwga_kmer", "cwga_bpe", "linear_bases")}
     database = (run_dir / "motifs" / "database.txt").read_text().splitlines()[0] \
         if (run_dir / "motifs" / "database.txt").exists() else ""
     return {

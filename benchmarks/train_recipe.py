@@ -1,0 +1,83 @@
+"""The experiments that set `train`'s from-scratch defaults: each configuration trained on
+the shared iDNA-MS sets, scored on their test windows beside the linear baseline fitted on
+the same split. One JSON line per run in benchmarks/results/train_recipe.jsonl.
+
+    .venv/bin/python benchmarks/train_recipe.py --sets 6mA_D.melanogaster --configs defaults wd05
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import RESULTS, SHARED, machine  # noqa: E402
+
+#: name -> (size, TrainConfig overrides, MednaConfig overrides)
+CONFIGS = {
+    "defaults": ("tiny", {}, {}),
+    "small-defaults": ("small", {}, {}),
+    "tiny-lr1e-3": ("tiny", {"lr": 1e-3}, {}),
+    "tiny-wd0.05": ("tiny", {"weight_decay": 0.05}, {}),
+    "tiny-lr1e-3-wd0.05-drop0.1": ("tiny", {"lr": 1e-3, "weight_decay": 0.05}, {"dropout": 0.1}),
+    "tiny-noflood": ("tiny", {"flood": 0.0}, {}),
+    "tiny-drop0.1": ("tiny", {}, {"dropout": 0.1}),
+    "small-wd0.05-drop0.3": ("small", {"weight_decay": 0.05}, {"dropout": 0.3}),
+    "small-lr1e-4": ("small", {"lr": 1e-4}, {}),
+}
+
+
+def main() -> None:
+    from medna_interp.evaluate import evaluate
+    from medna_interp.io import read_sequences
+    from medna_interp.metrics import binary_metrics
+    from medna_interp.baseline import fit_linear
+    from medna_interp.models.sizes import size_config
+    from medna_interp.train import TrainConfig, stratified_split, train
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sets", nargs="+", default=["6mA_D.melanogaster"])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    out = RESULTS / "train_recipe.jsonl"
+    for name in args.sets:
+        folder = SHARED / name
+        data, test = read_sequences(folder / "train.tsv"), read_sequences(folder / "test.tsv")
+        train_part, valid_part = stratified_split(data, 0.1, 0)
+        linear, _ = fit_linear(train_part, valid_part)
+        linear_test = binary_metrics(test.labels, linear.predict_proba(test.sequences)).auc
+        for config_name in args.configs:
+            size, overrides, model_overrides = CONFIGS[config_name]
+            config = TrainConfig(seed=0, **overrides)
+            with tempfile.TemporaryDirectory() as work:
+                start = time.process_time()
+                wall = time.perf_counter()
+                checkpoint, result = train(folder / "train.tsv", Path(work) / "ckpt", size=size, config=config,
+                                           model_config=size_config(size, **model_overrides), device="cpu",
+                                           progress=False)
+                cpu, wall = time.process_time() - start, time.perf_counter() - wall
+                (row,) = evaluate([checkpoint], [folder / "test.tsv"], Path(work) / "eval", device="cpu")
+            record = {"set": name, "config": config_name, "size": size, "train": asdict(config),
+                      "model": model_overrides, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
+                      "valid_auc": round(result.validation["auc"], 4),
+                      "baseline_valid_auc": round(result.baseline["auc"], 4),
+                      "test_auc": round(row["auc"], 4), "baseline_test_auc": round(linear_test, 4),
+                      "test_minus_baseline": round(row["auc"] - linear_test, 4),
+                      "cpu_minutes": round(cpu / 60, 1), "wall_minutes": round(wall / 60, 1),
+                      "threads": torch.get_num_threads(), "machine": machine()["cpu"]}
+            with open(out, "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            print(json.dumps(record), flush=True)
+
+
+if __name__ == "__main__":
+    main()
