@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 # API functions rather than the modules of the same names.
 from .errors import MednaError  # noqa: E402
 from .api import (Discovery, DiscoveredMotif, Explanation, ViewResult, cad, cwga, discover, load,  # noqa: E402
-                  predict, read, report, select, synthetic, windows)
+                  mutate, predict, read, report, select, synthetic, windows)
 
 __all__ = ["__version__", "MednaError", "load", "read", "synthetic", "windows", "predict", "select", "cad", "cwga",
-           "discover", "report", "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]
+           "discover", "report", "mutate", "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]

@@ -39,7 +39,7 @@ from .motifs.tomtom import Match, TomtomOptions
 from .predict import predict_proba
 from .steps import check_cad_options, check_cwga_options
 
-__all__ = ["load", "read", "synthetic", "windows", "predict", "select", "cad", "cwga", "discover", "report",
+__all__ = ["load", "read", "synthetic", "windows", "predict", "select", "cad", "cwga", "discover", "report", "mutate",
            "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]
 
 
@@ -371,3 +371,24 @@ def report(run_dir: str | os.PathLike):
     from .report import write_report
 
     return write_report(run_dir)
+
+
+def mutate(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int], motifs: Sequence[str], *,
+           flank: int = 3, bootstrap: int = 1000, seed: int = 0, batch_size: int = 64):
+    """Mutate motifs in the positives and score every group (see :mod:`medna_interp.mutagenesis`).
+
+    Parameters
+    ----------
+    motifs : IUPAC motifs, ``GAGG=CTCC`` for an explicit replacement, ``GAGG`` for a
+        composition-preserving shuffle of the site and its flanks
+
+    Returns
+    -------
+    MutagenesisResult : ``table`` (one row per group: SN, SP, ACC, MCC, AUC, AUPRC, changes
+        with bootstrap intervals, Wilcoxon p) and the mutated ``windows`` of each group
+    """
+    from .mutagenesis import MotifEdit, mutagenesis
+
+    data = windows(sequences, labels, need_both_classes=True, model=model)
+    return mutagenesis(model, data, [MotifEdit.parse(m) for m in motifs], flank=flank, bootstrap=bootstrap,
+                       seed=seed, batch_size=batch_size)

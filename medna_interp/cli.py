@@ -193,6 +193,18 @@ def cmd_baseline(args) -> None:
     print(f"wrote baselines {path} (L2 C = {baselines.linear.c:g})")
 
 
+def cmd_mutate(args) -> None:
+    from .mutagenesis import run_mutagenesis
+
+    result = run_mutagenesis(args.checkpoint, args.data, args.output, args.motif, flank=args.flank,
+                             bootstrap=args.bootstrap, common=_common_step(args), force=args.force)
+    for row in result.table.itertuples():
+        change = "" if row.group == "wild_type" else \
+            f"  (SN {row.delta_sn:+.4f}, AUC {row.delta_auc:+.4f}; {row.windows_mutated} windows, Wilcoxon p {row.wilcoxon_p:.2g})"
+        print(f"{row.group}: SN {row.sn:.4f} SP {row.sp:.4f} ACC {row.acc:.4f} AUC {row.auc:.4f}{change}")
+    print(f"wrote {args.output}/mutagenesis.tsv")
+
+
 def cmd_evaluate(args) -> None:
     from .evaluate import COLUMNS, evaluate
 
@@ -515,6 +527,20 @@ def build_parser() -> argparse.ArgumentParser:
     force(p)
     _common(p)
     p.set_defaults(handler=cmd_evaluate)
+
+    p = commands.add_parser("mutate", help="mutate named motifs in the positives and measure what the model loses")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("data", metavar="DATA", help="labelled windows")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--motif", required=True, action="append", metavar="IUPAC[=REPL]",
+                   help="a motif to mutate, e.g. GAGG=CTCC (explicit replacement) or GAGG (shuffle the site "
+                        "and its flanks, keeping the window's composition); repeat for several")
+    p.add_argument("--flank", type=NON_NEGATIVE, default=3, help="bases either side shuffled with a site (default: 3)")
+    p.add_argument("--bootstrap", type=NON_NEGATIVE, default=1000,
+                   help="paired bootstrap resamples for 95 %% intervals; 0 = none (default: 1000)")
+    force(p)
+    _common(p)
+    p.set_defaults(handler=cmd_mutate)
 
     p = commands.add_parser("cad", help="contrastive attention Cohen's d per token (and per position)")
     _analysis_arguments(p)

@@ -1,0 +1,292 @@
+"""In-silico mutagenesis of named motifs (the paper's Fig. 7 experiment, for any motif).
+
+Every occurrence of a motif in every *positive* window is replaced, either by an explicit
+sequence of the same length or by a shuffle of the site and its flanks that keeps the
+window's base composition exactly and leaves no occurrence behind. Negatives are never
+touched, so specificity cannot change. Each group (wild type, each motif alone, all
+together) is scored by the model; changes against wild type come with paired bootstrap
+intervals and a Wilcoxon signed-rank test on the per-window change in P(modified).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import MednaError
+from .io import SequenceSet
+from .metrics import binary_metrics
+from .models.medna_dfm import MednaDFM
+from .outputs import claim_directory, provenance, step_outputs
+from .predict import predict_proba
+
+IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT",
+         "M": "AC", "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT"}
+METRICS = ("sn", "sp", "acc", "mcc", "auc", "auprc")
+WILD_TYPE, ALL = "wild_type", "all"
+
+
+@dataclass(frozen=True)
+class MotifEdit:
+    """A motif (IUPAC) and what replaces it: ``replacement`` of the same length, or ``None``
+    for a composition-preserving shuffle of the site and its flanks."""
+
+    pattern: str
+    replacement: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.pattern if self.replacement is None else f"{self.pattern}={self.replacement}"
+
+    @classmethod
+    def parse(cls, text: str) -> "MotifEdit":
+        """``GAGG=CTCC`` or ``GAGG`` (upper or lower case)."""
+        pattern, _, replacement = text.strip().upper().partition("=")
+        bad = next((c for c in pattern if c not in IUPAC), None)
+        if not pattern or bad is not None:
+            raise MednaError(f"motif {text!r}: {'empty' if not pattern else f'{bad!r} is not an IUPAC letter'} "
+                             f"(use {''.join(IUPAC)})")
+        if replacement:
+            if len(replacement) != len(pattern):
+                raise MednaError(f"motif {text!r}: the replacement has {len(replacement)} bases, the motif "
+                                 f"{len(pattern)}; they must be equally long")
+            if any(c not in "ACGT" for c in replacement):
+                raise MednaError(f"motif {text!r}: the replacement must be written in A, C, G, T")
+        elif "=" in text:
+            raise MednaError(f"motif {text!r}: nothing after '='; give a replacement or leave '=' out to shuffle")
+        return cls(pattern, replacement or None)
+
+    def regex(self) -> re.Pattern:
+        """Overlapping occurrences: a lookahead over the IUPAC classes."""
+        return re.compile("(?=(" + "".join(f"[{IUPAC[c]}]" for c in self.pattern) + "))")
+
+    def sites(self, sequence: str) -> list[int]:
+        """0-based starts of every (overlapping) occurrence."""
+        return [m.start() for m in self.regex().finditer(sequence)]
+
+
+def _substitute(sequence: str, edit: MotifEdit) -> tuple[str, int, bool]:
+    """Replace occurrences left to right, each after the last replaced block, and repeat
+    while a replacement uncovers a new one; returns (sequence, sites replaced, success)."""
+    width, count, pattern = len(edit.pattern), 0, edit.regex()
+    for _ in range(len(sequence)):
+        position, replaced = 0, False
+        while (match := pattern.search(sequence, position)) is not None:
+            start = match.start()
+            sequence = sequence[:start] + edit.replacement + sequence[start + width:]
+            position, count, replaced = start + width, count + 1, True
+        if not replaced:
+            return sequence, count, True
+    return sequence, count, not edit.sites(sequence)
+
+
+def _shuffle(sequence: str, edit: MotifEdit, flank: int, rng: np.random.Generator,
+             tries: int) -> tuple[str, int, bool]:
+    """Shuffle the bases of every site and its flanks (together) until the motif is gone."""
+    starts = edit.sites(sequence)
+    if not starts:
+        return sequence, 0, True
+    positions = sorted({p for s in starts for p in range(max(0, s - flank), min(len(sequence), s + len(edit.pattern) + flank))})
+    letters = np.array(list(sequence))
+    for _ in range(tries):
+        letters[positions] = rng.permutation(letters[positions])
+        candidate = "".join(letters)
+        if not edit.sites(candidate):
+            return candidate, len(starts), True
+    return sequence, len(starts), False
+
+
+def mutate_windows(sequences: list[str], edits: list[MotifEdit], *, flank: int = 3, seed: int = 0,
+                   tries: int = 200) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Apply every edit in turn to every window.
+
+    Returns
+    -------
+    (sequences, sites, failed) : the mutated windows, the number of sites edited per
+        window (N,), and whether some motif could not be removed from it (N,) (such a
+        window keeps its last successful state)
+    """
+    rng = np.random.default_rng(seed)
+    out, sites, failed = [], np.zeros(len(sequences), int), np.zeros(len(sequences), bool)
+    for i, sequence in enumerate(sequences):
+        for edit in edits:
+            if edit.replacement is not None:
+                sequence, count, ok = _substitute(sequence, edit)
+            else:
+                sequence, count, ok = _shuffle(sequence, edit, flank, rng, tries)
+            sites[i] += count
+            failed[i] |= not ok
+        out.append(sequence)
+    return out, sites, failed
+
+
+def composition(sequences: list[str]) -> dict[str, float]:
+    """Fraction of A, C, G, T over all windows."""
+    joined = "".join(sequences)
+    return {base: joined.count(base) / max(len(joined), 1) for base in "ACGT"}
+
+
+class _Bootstrap:
+    """Paired bootstrap: the same resamples of windows for wild type and every group, so
+    each interval is of mutant minus wild type on identical windows."""
+
+    def __init__(self, labels: np.ndarray, p_wild: np.ndarray, n: int, seed: int):
+        rng = np.random.default_rng(seed)
+        draws = (rng.integers(0, len(labels), len(labels)) for _ in range(n))
+        self.labels = labels
+        self.samples = [index for index in draws if len(set(labels[index].tolist())) == 2]
+        self.wild = [binary_metrics(labels[index], p_wild[index]) for index in self.samples]
+
+    def intervals(self, p_mutant: np.ndarray) -> dict[str, tuple[float, float]]:
+        """metric -> (2.5, 97.5) percentiles of mutant - wild type."""
+        deltas = {metric: [] for metric in METRICS}
+        for index, wild in zip(self.samples, self.wild):
+            mutant = binary_metrics(self.labels[index], p_mutant[index])
+            for metric in METRICS:
+                x, y = getattr(wild, metric), getattr(mutant, metric)
+                if x is not None and y is not None:
+                    deltas[metric].append(y - x)
+        return {m: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))) if v else (np.nan, np.nan)
+                for m, v in deltas.items()}
+
+
+@dataclass(frozen=True)
+class MutagenesisResult:
+    """``table``: one row per group (metrics, changes, intervals, Wilcoxon p); ``windows``:
+    group -> DataFrame of the mutated positives (id, sequence, p_wild_type, p_mutant, sites)."""
+
+    table: pd.DataFrame
+    windows: dict[str, pd.DataFrame]
+    options: dict
+
+
+def mutagenesis(model: MednaDFM, data: SequenceSet, edits: list[MotifEdit], *, flank: int = 3,
+                bootstrap: int = 1000, seed: int = 0, batch_size: int = 64, tries: int = 200) -> MutagenesisResult:
+    """Mutate the motifs in the positives of ``data``, group by group, and score every group.
+
+    Parameters
+    ----------
+    data : labelled windows (positives are mutated, negatives kept)
+    edits : the motifs; groups are each alone and, with several, all together
+    flank : bases either side of a site shuffled with it (shuffle mode)
+    bootstrap : paired bootstrap resamples for the 95 % intervals (0: none)
+
+    Returns
+    -------
+    MutagenesisResult
+    """
+    labels = data.require_labels()
+    if not edits:
+        raise MednaError("give at least one motif to mutate")
+    if flank < 0 or bootstrap < 0:
+        raise MednaError("flank and bootstrap must not be negative")
+    positives = np.flatnonzero(labels == 1)
+    if len(positives) == 0 or len(positives) == len(labels):
+        raise MednaError(f"{data.source}: mutagenesis needs positives and negatives")
+    for edit in edits:
+        if not any(edit.sites(data.sequences[i]) for i in positives):
+            raise MednaError(f"{data.source}: no positive window carries the motif {edit.pattern}")
+    p_wt = predict_proba(model, data.sequences, batch_size)
+    wild = binary_metrics(labels, p_wt).to_dict()
+    groups = [(edit.name, [edit]) for edit in edits] + ([(ALL, list(edits))] if len(edits) > 1 else [])
+    rows = [{"group": WILD_TYPE, "windows_mutated": 0, "sites_mutated": 0, "windows_failed": 0,
+             **{m: wild[m] for m in METRICS}}]
+    windows = {}
+    base_composition = composition([data.sequences[i] for i in positives])
+    resamples = _Bootstrap(labels, p_wt, bootstrap, seed) if bootstrap else None
+    for number, (name, group_edits) in enumerate(groups):
+        mutated, sites, failed = mutate_windows([data.sequences[i] for i in positives], group_edits, flank=flank,
+                                                seed=seed + number, tries=tries)
+        sequences = list(data.sequences)
+        for i, sequence in zip(positives, mutated):
+            sequences[i] = sequence
+        changed = np.flatnonzero(sites > 0)
+        p_mut = p_wt.copy()
+        p_mut[positives[changed]] = predict_proba(model, [mutated[j] for j in changed], batch_size)
+        metrics = binary_metrics(labels, p_mut).to_dict()
+        delta_p = p_mut[positives[changed]] - p_wt[positives[changed]]
+        wilcoxon = stats.wilcoxon(delta_p).pvalue if len(delta_p) and np.any(delta_p != 0) else 1.0
+        intervals = resamples.intervals(p_mut) if resamples else {}
+        after = composition(mutated)
+        row = {"group": name, "windows_mutated": int(len(changed)), "sites_mutated": int(sites.sum()),
+               "windows_failed": int(failed.sum()), **{m: metrics[m] for m in METRICS}}
+        for m in METRICS:
+            row[f"delta_{m}"] = metrics[m] - wild[m] if metrics[m] is not None and wild[m] is not None else None
+            if intervals:
+                row[f"delta_{m}_low"], row[f"delta_{m}_high"] = intervals[m]
+        row.update({"mean_delta_p": float(delta_p.mean()) if len(delta_p) else 0.0,
+                    "median_delta_p": float(np.median(delta_p)) if len(delta_p) else 0.0,
+                    "wilcoxon_p": float(wilcoxon),
+                    **{f"delta_frac_{b}": after[b] - base_composition[b] for b in "ACGT"}})
+        rows.append(row)
+        windows[name] = pd.DataFrame({"id": [data.ids[i] for i in positives], "sequence": mutated,
+                                      "wild_type": [data.sequences[i] for i in positives],
+                                      "p_wild_type": p_wt[positives], "p_mutant": p_mut[positives],
+                                      "sites": sites, "failed": failed})
+    options = {"motifs": [asdict(e) for e in edits], "flank": flank, "bootstrap": bootstrap, "seed": seed,
+               "tries": tries}
+    return MutagenesisResult(pd.DataFrame(rows), windows, options)
+
+
+def _figure(table: pd.DataFrame, stem: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(max(7.0, 1.6 * len(table) + 3), 3.4))
+    x = np.arange(len(table))
+    for axis, metrics in zip(axes, (("sn", "sp"), ("acc", "auc", "mcc"))):
+        width = 0.8 / len(metrics)
+        for k, metric in enumerate(metrics):
+            axis.bar(x + (k - (len(metrics) - 1) / 2) * width, table[metric].astype(float), width,
+                     label=metric.upper())
+        axis.set_xticks(x, table.group, rotation=20, ha="right", fontsize=8)
+        lowest = float(np.nanmin(table[list(metrics)].astype(float).to_numpy()))
+        axis.set_ylim(min(0.0, lowest - 0.05), 1.0)
+        axis.axhline(0, color="black", lw=0.6)
+        axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes[0].set_title("SN / SP per group", fontsize=9)
+    axes[1].set_title("ACC / AUC / MCC per group", fontsize=9)
+    figure.tight_layout()
+    for suffix in (".png", ".svg"):
+        figure.savefig(stem.with_suffix(suffix), dpi=150)
+    plt.close(figure)
+
+
+def write_mutagenesis(result: MutagenesisResult, output: str | os.PathLike, record: dict) -> Path:
+    """``mutagenesis.tsv``/``.json``, ``mutagenesis.png``/``.svg`` and ``mutated_<group>.tsv`` in ``output``."""
+    with step_outputs(output, "mutate", record, kind="mutagenesis") as stage:
+        result.table.to_csv(stage.path / "mutagenesis.tsv", sep="\t", index=False, float_format="%.6g")
+        (stage.path / "mutagenesis.json").write_text(json.dumps(
+            {"options": result.options, "groups": json.loads(result.table.to_json(orient="records"))}, indent=2) + "\n")
+        _figure(result.table, stage.path / "mutagenesis")
+        for name, frame in result.windows.items():
+            safe = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+            frame.to_csv(stage.path / f"mutated_{safe}.tsv", sep="\t", index=False, float_format="%.6g")
+    return Path(output)
+
+
+def run_mutagenesis(checkpoint: str | os.PathLike, data_path: str | os.PathLike, output: str | os.PathLike,
+                    motifs: list[str], *, flank: int = 3, bootstrap: int = 1000, common=None,
+                    force: bool = False) -> MutagenesisResult:
+    """``medna-interp mutate``: check everything, mutate, score and write ``output``."""
+    from .steps import Common, input_paths, load_checkpoint, load_data
+
+    common = common or Common()
+    edits = [MotifEdit.parse(text) for text in motifs]  # before anything is read
+    paths = input_paths(checkpoint, data_path, common)
+    claim_directory(output, "mutagenesis", inputs=paths.values(), force=force)
+    model = load_checkpoint(checkpoint, common)
+    data = load_data(data_path, common, model)
+    result = mutagenesis(model, data, edits, flank=flank, bootstrap=bootstrap, seed=common.seed,
+                         batch_size=common.batch_size)
+    write_mutagenesis(result, output, provenance(result.options, paths, common.seed))
+    return result
