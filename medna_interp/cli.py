@@ -196,6 +196,20 @@ def cmd_baseline(args) -> None:
 def cmd_mutate(args) -> None:
     from .mutagenesis import run_mutagenesis
 
+    if args.from_run:
+        from .steps import run_effects
+
+        if args.checkpoint or args.data or args.motif or args.output:
+            raise MednaError("--from-run takes the checkpoint, data and motifs of the run; give no CKPT, DATA, "
+                             "--motif or -o with it")
+        effects = run_effects(args.from_run, flank=args.flank, common=_common_step(args))
+        for row in effects.head(10).itertuples():
+            print(f"{row.source}: {row.consensus} mean dP {row.mean_delta_p:+.4f} q {row.q_value:.2g} "
+                  f"({row.windows_with_site} positives with a site)")
+        print(f"wrote {args.from_run}/effects.tsv")
+        return
+    if not (args.checkpoint and args.data and args.motif and args.output):
+        raise MednaError("mutate needs CKPT DATA -o DIR --motif MOTIF (or --from-run RUN)")
     result = run_mutagenesis(args.checkpoint, args.data, args.output, args.motif, flank=args.flank,
                              bootstrap=args.bootstrap, common=_common_step(args), force=args.force)
     for row in result.table.itertuples():
@@ -529,10 +543,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_evaluate)
 
     p = commands.add_parser("mutate", help="mutate named motifs in the positives and measure what the model loses")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("data", metavar="DATA", help="labelled windows")
-    p.add_argument("-o", "--output", required=True, metavar="DIR")
-    p.add_argument("--motif", required=True, action="append", metavar="IUPAC[=REPL]",
+    p.add_argument("checkpoint", metavar="CKPT", nargs="?")
+    p.add_argument("data", metavar="DATA", nargs="?", help="labelled windows")
+    p.add_argument("-o", "--output", metavar="DIR")
+    p.add_argument("--from-run", metavar="RUN",
+                   help="ablate the FIMO sites of every motif of a run in its positives; writes RUN/effects.tsv")
+    p.add_argument("--motif", action="append", metavar="IUPAC[=REPL]",
                    help="a motif to mutate, e.g. GAGG=CTCC (explicit replacement) or GAGG (shuffle the site "
                         "and its flanks, keeping the window's composition); repeat for several")
     p.add_argument("--flank", type=NON_NEGATIVE, default=3, help="bases either side shuffled with a site (default: 3)")

@@ -43,9 +43,10 @@ from .outputs import (PROVENANCE, atomic_file, changed_outputs, claim_directory,
 from .predict import predict_proba
 from .tokenize import BpeTokenizer
 
-STEPS = ("cad", "cwga", "motifs", "report")
+STEPS = ("cad", "cwga", "motifs", "effects", "report")
 #: the steps whose outputs each step reads
-UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga"), "report": ("cad", "cwga", "motifs")}
+UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga"), "effects": ("cad", "cwga", "motifs"),
+            "report": ("cad", "cwga", "motifs", "effects")}
 #: options that change how a step runs or what it prints, never what it computes
 EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
 
@@ -128,6 +129,8 @@ def full_options(step: str, options: dict[str, Any], seed: int = 0) -> dict[str,
         return filled
     if step == "report":
         return dict(options)
+    if step == "effects":
+        return {"flank": 3, **options}
     function = {"cad": run_cad, "cwga": run_cwga}[step]
     defaults = {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("common", "model", "force")}
@@ -222,6 +225,8 @@ def _command_of(record: dict, step: str, run_dir) -> str:
         negatives = f" --negatives {inputs['negatives']['path']}" if "negatives" in inputs else ""
         return (f"medna-interp {step} {inputs.get('checkpoint', {}).get('path', 'CKPT')} "
                 f"{inputs.get('data', {}).get('path', 'DATA')} -o {run_dir}{negatives}")
+    if step == "effects":
+        return f"medna-interp mutate --from-run {run_dir}"
     return f"medna-interp {step} {run_dir}"
 
 
@@ -473,3 +478,40 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
         record.update(_record("motifs", options, {"data": inputs["data"]["path"]}, Common(seed=seed, length=length),
                               upstream, fingerprint_inputs=False))
     return result
+
+
+def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = Common(),
+                model: MednaDFM | None = None):
+    """The causal effect of every motif in ``RUN/motifs/motifs.tsv``: its sites shuffled in the
+    positives (:func:`medna_interp.mutagenesis.motif_effects`); writes ``RUN/effects.tsv``.
+
+    Returns
+    -------
+    DataFrame : one row per motif, the strongest loss of P(modified) first
+    """
+    import pandas as pd
+
+    from .mutagenesis import motif_effects
+
+    run_dir = Path(run_dir)
+    payload = check_consistency(run_dir, ("cad", "cwga", "motifs"))
+    table_path = run_dir / "motifs" / "motifs.tsv"
+    if "motifs" not in payload["steps"] or not table_path.exists():
+        raise MednaError(f"{run_dir}: no motifs to ablate", hint=f"run 'medna-interp motifs {run_dir}' first")
+    if flank < 0:
+        raise MednaError(f"flank must not be negative, got {flank}")
+    inputs = payload["steps"]["cad"]["inputs"]
+    model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
+    data, _ = run_data(run_dir, common.length)
+    motifs = pd.read_csv(table_path, sep="\t", keep_default_na=False)
+    motifs = motifs[motifs.motif != ""]
+    sites_path = run_dir / "motifs" / "sites.tsv"
+    sites = pd.read_csv(sites_path, sep="\t", dtype={"id": str}) if sites_path.exists() else \
+        pd.DataFrame(columns=["motif", "id", "label", "start", "end"])
+    effects = motif_effects(model, data, motifs, sites, flank=flank, seed=common.seed, batch_size=common.batch_size)
+    upstream = upstream_ids(payload["steps"], "effects")
+    record = _record("effects", {"flank": flank}, {name: entry["path"] for name, entry in inputs.items()},
+                     common, upstream, fingerprint_inputs=False)
+    with step_outputs(run_dir, "effects", record) as stage:
+        effects.to_csv(stage.path / "effects.tsv", sep="\t", index=False, float_format="%.6g")
+    return effects

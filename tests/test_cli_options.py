@@ -33,7 +33,7 @@ def bad_numbers(kind: Number) -> list[str]:
 BAD_BY_TYPE = {_device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["martians", "insects,martians"]}
 #: options whose values only the inputs can judge; each is run for real below
 SEMANTIC = {"--negatives", "--kmer-encoder", "--bpe-encoder", "--valid", "--grammar", "--jaspar-release",
-            "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif"}
+            "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run"}
 #: flags and outputs, tested in test_outputs.py
 NOT_VALUES = {"-h", "-o", "--output", "--version"}
 
@@ -146,6 +146,10 @@ def semantic_cases():
         (["baseline", "{data}", "-o", "{out}", "--valid", nope], "no such file"),
         (["mutate", "{demo}", "{data}", "-o", "{out}", "--motif", "GAGG=C"], "the replacement has 1 bases"),
         (["mutate", "{demo}", "{data}", "-o", "{out}", "--motif", "G@GG"], "is not an IUPAC letter"),
+        (["mutate", "--from-run", "{run}"], "no motifs to ablate"),
+        (["mutate", "--from-run", "{root}"], "not a run directory"),
+        (["mutate", "{demo}", "--from-run", "{run}"], "give no CKPT, DATA, --motif or -o with it"),
+        (["mutate", "{demo}", "{data}", "-o", "{out}"], "mutate needs CKPT DATA -o DIR --motif"),
         (["baseline", "{data}", "-o", "{out}", "--negatives", nope], "no such file"),
         (["baseline", "{root}", "-o", "{out}"], "is a directory, not a sequence file"),
         (["train", "{data}", "-o", "{out}", "--negatives", nope], "no such file"),

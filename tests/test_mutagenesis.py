@@ -90,3 +90,23 @@ def test_bad_motifs_exit_2_and_write_nothing(demo_data, tmp_path, capsys, motif,
     assert main(["mutate", str(DEMO_CHECKPOINT), str(demo_data), "-o", str(out), "--motif", motif]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and not out.exists()
+
+
+@pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
+def test_a_background_motif_has_no_effect_and_the_planted_core_has_one(demo_data):
+    import medna_interp as mi
+    from medna_interp.io import read_sequences
+    from medna_interp.mutagenesis import motif_effects
+
+    data = read_sequences(demo_data)
+    model = mi.load(DEMO_CHECKPOINT, device="cpu")
+    sites = []
+    for ident, label, sequence in zip(data.ids, data.labels, data.sequences):
+        if sequence[19:23] == "GAGG":  # the planted core over the central A
+            sites.append(("core", ident, label, 20, 23))
+        sites.append(("background", ident, label, 33, 38))  # 3' of every planted site
+    frame = pd.DataFrame(sites, columns=["motif", "id", "label", "start", "end"])
+    motifs = pd.DataFrame({"motif": ["core", "background"], "source": ["test", "test"], "consensus": ["GAGG", ""]})
+    effects = motif_effects(model, data, motifs, frame, flank=0).set_index("motif")
+    assert effects.loc["core"].q_value < 1e-3 and effects.loc["core"].mean_delta_p < -0.3
+    assert effects.loc["background"].q_value > 0.01 and abs(effects.loc["background"].mean_delta_p) < 0.01

@@ -37,18 +37,18 @@ def test_resume_after_cad_runs_only_the_missing_steps(finished_run, tmp_path):
     shutil.copytree(original, run_dir)
     # simulate an interruption right after CAD: every later output is gone
     for name in ("cwga_selection.tsv", "dims.tsv", "attributions.npz", "cwga_kmer.tsv", "cwga_bpe.tsv",
-                 "report.html", "report.json"):
+                 "effects.tsv", "report.html", "report.json"):
         (run_dir / name).unlink()
     shutil.rmtree(run_dir / "motifs")
     cad_written = (run_dir / "cad_kmer.tsv").stat().st_mtime_ns
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
-    assert status == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "report": "ran"}
+    assert status == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "effects": "ran", "report": "ran"}
     assert (run_dir / "cad_kmer.tsv").stat().st_mtime_ns == cad_written
     again = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
     assert set(again.values()) == {"skipped"}
     changed = RunOptions(cwga={**OPTIONS.cwga, "steps": 10}, motifs=OPTIONS.motifs)
     rerun = run(DEMO_CHECKPOINT, data, run_dir, changed, Common(device="cpu"), log=lambda _: None)
-    assert rerun == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "report": "ran"}
+    assert rerun == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "effects": "ran", "report": "ran"}
 
 
 class _References(HTMLParser):
@@ -142,7 +142,7 @@ def test_presentation_and_execution_options_do_not_recompute(finished_run, tmp_p
     status = run(DEMO_CHECKPOINT, data, run_dir, verbose, Common(device="cpu", batch_size=16), log=lambda _: None)
     assert set(status.values()) == {"skipped"}
     steps = json.loads((run_dir / "provenance.json").read_text())["steps"]
-    for step in ("cad", "cwga", "motifs", "report"):
+    for step in ("cad", "cwga", "motifs", "effects", "report"):
         assert steps[step]["resources"]["wall_seconds"] > 0 and steps[step]["resources"]["peak_rss_mb"] > 0
         assert steps[step]["outputs"] and steps[step]["fingerprint"]
 
@@ -154,7 +154,7 @@ def test_deleted_or_altered_outputs_are_recomputed(finished_run, tmp_path):
         handle.write("edited by hand\n")
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
     # CAD and CWGA come back the same, so what was made from them is still current
-    assert status == {"cad": "ran", "cwga": "ran", "motifs": "skipped", "report": "skipped"}
+    assert status == {"cad": "ran", "cwga": "ran", "motifs": "skipped", "effects": "skipped", "report": "skipped"}
     assert (run_dir / "cad_kmer.tsv").exists() and "edited by hand" not in (run_dir / "dims.tsv").read_text()
     shutil.rmtree(run_dir / "motifs" / "logos")
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
@@ -184,7 +184,7 @@ def test_report_refuses_motifs_made_from_an_earlier_cad(finished_run, tmp_path, 
     assert "the motifs step was made from an earlier cad result" in err and f"medna-interp motifs {run_dir}" in err
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
     # back to the run's options: CAD comes back byte for byte, so the motifs made from it are current again
-    assert status == {"cad": "ran", "cwga": "skipped", "motifs": "skipped", "report": "skipped"}
+    assert status == {"cad": "ran", "cwga": "skipped", "motifs": "skipped", "effects": "skipped", "report": "skipped"}
     check_consistency(run_dir)
 
 
@@ -207,4 +207,23 @@ def test_motifs_with_the_memelite_backend(finished_run, tmp_path, capsys):
     assert "TOMTOM distance: ed (memelite)" in (run_dir / "motifs" / "database.txt").read_text()
     record = json.loads((run_dir / "provenance.json").read_text())["steps"]["motifs"]
     assert record["config"]["backend"] == "memelite"
+    capsys.readouterr()
+    assert main(["report", str(run_dir)]) == 2  # the motif effects were measured on the earlier motifs
+    assert f"rerun it: medna-interp mutate --from-run {run_dir}" in capsys.readouterr().err
+    assert main(["mutate", "--from-run", str(run_dir)]) == 0
     assert main(["report", str(run_dir)]) == 0
+
+
+def test_every_motif_gets_an_effect_and_the_planted_ones_matter_most(finished_run):
+    import pandas as pd
+
+    _, run_dir = finished_run
+    motifs = pd.read_csv(run_dir / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
+    effects = pd.read_csv(run_dir / "effects.tsv", sep="\t", keep_default_na=False)
+    assert sorted(effects.motif) == sorted(motifs.motif[motifs.motif != ""])
+    strongest = effects.iloc[0]
+    assert ("GAGG" in strongest.consensus or "AAAA" in strongest.consensus) and strongest.q_value < 1e-3
+    assert strongest.mean_delta_p < -0.3
+    report = json.loads((run_dir / "report.json").read_text())
+    rows = [m for s in report["sources"] for m in s["motifs"]]
+    assert all("effect_delta_p" in m for m in rows)

@@ -52,7 +52,7 @@ def check_run(run_dir: Path) -> dict:
         how = "; ".join(f"{step}: {REQUIRED[step][1].format(run=run_dir)}" for step in missing)
         raise MednaError(f"{run_dir}: missing steps {', '.join(missing)} (run them with {how}, "
                          f"or all at once with 'medna-interp run CKPT DATA -o {run_dir}')")
-    return check_consistency(run_dir, tuple(REQUIRED))
+    return check_consistency(run_dir, (*REQUIRED, "effects"))
 
 
 def _model_versus_baseline(checkpoint: str) -> dict:
@@ -98,6 +98,9 @@ def collect(run_dir: Path) -> dict:
                          na_values={"evalue": [""], "pvalue": [""], "best_match_p": [""], "best_match_e": [""],
                                     "best_match_q": [""]})
     logos = run_dir / "motifs" / "logos"
+    effects = {}
+    if "effects" in steps and (run_dir / "effects.tsv").exists():
+        effects = pd.read_csv(run_dir / "effects.tsv", sep="\t", keep_default_na=False).set_index("motif")
     sources = []
     for source, group in motifs.groupby("source", sort=False):
         found = group[group.motif != ""]
@@ -110,7 +113,12 @@ def collect(run_dir: Path) -> dict:
             row["aligned_logo"] = _image(logos / f"{stem}__{logo_stem(row['best_match_id'])}.png") \
                 if row["best_match_id"] else None
             row["url"] = jaspar_url(row["best_match_id"]) if row["best_match_id"].startswith("MA") else None
+            if len(effects) and row["motif"] in effects.index:
+                effect = effects.loc[row["motif"]]
+                row.update(effect_delta_p=float(effect.mean_delta_p), effect_q=float(effect.q_value),
+                           effect_windows=int(effect.windows_with_site))
             rows.append(row)
+        rows.sort(key=lambda r: r.get("effect_delta_p", 0.0))  # the motifs the model needs most first
         sources.append({"source": source, "motifs": rows})
 
     comparison = []

@@ -107,7 +107,9 @@ def render(content: dict) -> str:
             parts.append(f"<figure>{_image(data, 'positional', name)}<figcaption>{_e(name)}</figcaption></figure>")
     parts.append("</div>")
 
-    parts.append("<h2>Discovered motifs</h2>")
+    parts.append("<h2>Discovered motifs</h2><p>&Delta;P when ablated: mean change in P(modified) of the positives "
+                 "carrying a site when those sites are shuffled (composition kept); the motifs the model needs "
+                 "most come first, with the Benjamini-Hochberg q of a Wilcoxon signed-rank test.</p>")
     for entry in content["sources"]:
         parts.append(f"<h3>{_e(entry['source'])}</h3>")
         if not entry["motifs"]:
@@ -123,10 +125,13 @@ def render(content: dict) -> str:
                 f"<td>{_num(m['sites'])}</td><td>{_num(m['frac_pos_with_site'], 2)} / {_num(m['frac_neg_with_site'], 2)}</td>"
                 f"<td>{match}</td><td data-v='{m['best_match_p'] or ''}'>{_num(m['best_match_p'])}</td>"
                 f"<td>{_num(m['best_match_e'])}</td><td>{_num(m['best_match_q'])}</td>"
-                f"<td>{_image(m['aligned_logo'], 'aligned', 'aligned match')}</td></tr>")
+                f"<td>{_image(m['aligned_logo'], 'aligned', 'aligned match')}</td>"
+                f"<td data-v='{m.get('effect_delta_p', '')}'>{_num(m.get('effect_delta_p'))}</td>"
+                f"<td>{_num(m.get('effect_q'))}</td><td>{_num(m.get('effect_windows'))}</td></tr>")
         parts.append("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th>"
                      "<th>p</th><th>Sites</th><th>With site: pos / neg</th><th>Best match</th><th>Match p</th>"
-                     "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th></tr></thead><tbody>"
+                     "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th>"
+                     "<th>&Delta;P when ablated</th><th>Effect q</th><th>Positives with a site</th></tr></thead><tbody>"
                      + "".join(rows) + "</tbody></table>")
 
     parts.append(f"<h2>Top tokens</h2><p>Top {len(next(iter(content['tokens'].values()), []))} tokens per "
