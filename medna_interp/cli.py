@@ -13,6 +13,8 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .errors import MednaError
 
@@ -332,6 +334,19 @@ def cmd_cwga(args) -> None:
     print(f"wrote {args.output}")
 
 
+def cmd_ism(args) -> None:
+    from .steps import run_ism
+
+    result, selection = run_ism(args.checkpoint, args.data, args.output, confidence=args.confidence,
+                                max_per_class=args.max_per_class, common=_common_step(args), force=args.force)
+    counts = selection.counts
+    profile = result.mean_drop[selection.labels == 1].mean(axis=0)
+    top = ", ".join(str(i + 1) for i in np.argsort(-profile)[:5])
+    print(f"scored {3 * result.scores.shape[1]} substitutions of {counts['positives']} positives and "
+          f"{counts['negatives']} negatives; positions that matter most in positives: {top}")
+    print(f"wrote {args.output}")
+
+
 def cmd_install_meme(args) -> None:
     from .motifs.meme import install_meme
 
@@ -572,6 +587,18 @@ def build_parser() -> argparse.ArgumentParser:
     force(p)
     _common(p)
     p.set_defaults(handler=cmd_cwga)
+
+    p = commands.add_parser("ism", help="saturation mutagenesis of the confident windows: a per-base source for motifs")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
+    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
+    p.add_argument("--confidence", type=PROBABILITY, default=0.9,
+                   help="keep correctly classified windows above this probability (default: 0.9)")
+    p.add_argument("--max-per-class", type=Number(int, 2), default=200,
+                   help="most confident windows per class scored (3 x L variants each; default: 200)")
+    force(p)
+    _common(p)
+    p.set_defaults(handler=cmd_ism)
 
     p = commands.add_parser("install-meme", help="build STREME and TOMTOM (MEME 5.4.1) on this machine")
     p.add_argument("--prefix", help="install prefix (default: <venv>/opt/meme-5.4.1 or a per-user folder)")

@@ -45,7 +45,7 @@ from .tokenize import BpeTokenizer
 
 STEPS = ("cad", "cwga", "motifs", "effects", "report")
 #: the steps whose outputs each step reads
-UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga"), "effects": ("cad", "cwga", "motifs"),
+UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga", "ism"), "effects": ("cad", "cwga", "motifs"),
             "report": ("cad", "cwga", "motifs", "effects")}
 #: options that change how a step runs or what it prints, never what it computes
 EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
@@ -461,7 +461,7 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     -------
     MotifsResult
     """
-    payload = check_consistency(run_dir, ("cad", "cwga"))
+    payload = check_consistency(run_dir, ("cad", "cwga", "ism"))
     data, inputs = run_data(run_dir, length)
     options = full_options("motifs", dict(export_options=export_options, streme=streme, tomtom=tomtom,
                                           database=database, raw_baseline=raw_baseline,
@@ -515,3 +515,51 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     with step_outputs(run_dir, "effects", record) as stage:
         effects.to_csv(stage.path / "effects.tsv", sep="\t", index=False, float_format="%.6g")
     return effects
+
+
+def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
+            confidence: float = 0.9, max_per_class: int | None = 200, common: Common = Common(),
+            model: MednaDFM | None = None, force: bool = False):
+    """Saturation mutagenesis of the high-confidence windows (at most ``max_per_class`` per
+    class); writes ``ism_selection.tsv``, ``ism.npz`` (``bases_per_base`` = mean drop in
+    log-odds (M, L), ``max_drop`` (M, L), ``delta`` (M, L, 4)) and ``ism_positions.tsv``
+    (mean drop per position and base over the positives), a source for ``motifs``.
+
+    Returns
+    -------
+    StepResult : (IsmResult, Selection)
+    """
+    from .interpret.ism import BASES, ism
+
+    paths = input_paths(checkpoint, data_path, common)
+    claim_directory(run_dir, "run", inputs=paths.values(), force=force)
+    _check_probability(confidence, "confidence")
+    if max_per_class is not None and max_per_class < 2:
+        raise MednaError(f"max_per_class must be at least 2, got {max_per_class}")
+    model = model or load_checkpoint(checkpoint, common)
+    data = load_data(data_path, common, model)
+    checksums = _checksums(paths)
+    probabilities, key = _cached_probabilities(run_dir, data, checksums)
+    fresh = probabilities is None
+    if fresh:
+        probabilities = predict_proba(model, data.sequences, common.batch_size)
+    selection = select_confident(model, data, confidence, max_per_class, min_per_class=2, probabilities=probabilities)
+    result = ism(model, selection.data.sequences, batch_size=max(common.batch_size, 256))
+    options = dict(confidence=confidence, max_per_class=max_per_class)
+    record = _record("ism", options, paths, common, {})
+    record.update(selection=selection.counts, data_metrics=selection.metrics)
+    positives = selection.labels == 1
+    one_hot = np.eye(4)[[[BASES.index(b) for b in s] for s in selection.data.sequences]]
+    with step_outputs(run_dir, "ism", record) as stage:
+        selection.write(stage.path / "ism_selection.tsv")
+        np.savez_compressed(stage.path / "ism.npz", bases_per_base=result.mean_drop, max_drop=result.max_drop,
+                            delta=result.delta, reference=result.reference)
+        drop = -result.delta[positives].mean(axis=0)  # (L, 4): what changing to each base costs, on average
+        wild = one_hot[positives].mean(axis=0)
+        with open(stage.path / "ism_positions.tsv", "w") as handle:
+            handle.write("position\tbase\tmean_drop_to_base\twild_type_fraction\n")
+            handle.writelines(f"{i + 1}\t{b}\t{drop[i, j]:.6g}\t{wild[i, j]:.4f}\n"
+                              for i in range(drop.shape[0]) for j, b in enumerate(BASES))
+    if fresh:
+        _save_probabilities(run_dir, probabilities, key)
+    return StepResult(result, selection)

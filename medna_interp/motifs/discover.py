@@ -93,8 +93,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     for source, view in sources:
         label = f"{source}_{view}"
         folder = output / label
-        if source == "linear" and export_options.mode == "tokens":
-            discovered[label], notes[label] = [], "the linear baseline has no tokens (use seqlets)"
+        if source in ("linear", "ism") and export_options.mode == "tokens":
+            discovered[label], notes[label] = [], f"{source} scores bases, not tokens (use seqlets)"
             continue
         exported = export(where[(source, view)], source, view, folder, export_options, allow_empty=True)
         if exported.n_primary == 0:
@@ -173,6 +173,6 @@ def _positional_logos(where: dict, data: SequenceSet, sources, folder: Path) -> 
         keep = selection.label.to_numpy() == 1
         matrix = saliency_matrix(list(selection.sequence[keep]), scores[keep])
         what = {"cad": "attention minus negatives' mean", "cwga": "attribution",
-                "linear": "linear-model weight minus negatives' mean"}[source]
+                "linear": "linear-model weight minus negatives' mean", "ism": "drop in log-odds"}[source]
         positional_logo(matrix, folder / f"positional_{source}_{view}",
                         f"{source.upper()} {view}: mean per-base {what} in positives", "score")

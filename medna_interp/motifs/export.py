@@ -27,7 +27,7 @@ from ..errors import MednaError
 from ..io import write_fasta
 from ..outputs import claim_directory, provenance, step_outputs
 
-SOURCES = ("cad", "cwga", "linear")
+SOURCES = ("cad", "cwga", "linear", "ism")
 MODES = ("tokens", "seqlets", "sequences")
 _FILES = {
     "cad": {"table": "cad_{view}.tsv", "score": "cad", "selection": "selection.tsv",
@@ -37,7 +37,12 @@ _FILES = {
     # the linear baseline (medna_interp.baseline.write_linear_source): per-position weights, no tokens
     "linear": {"table": "linear_weights.tsv", "score": "weight", "selection": "linear_selection.tsv",
                "arrays": "linear_attributions.npz"},
+    # saturation mutagenesis (medna_interp.steps.run_ism): per-base mean drop in log-odds
+    "ism": {"table": "ism_positions.tsv", "score": "mean_drop_to_base", "selection": "ism_selection.tsv",
+            "arrays": "ism.npz"},
 }
+#: the views of each source (per-base sources have one)
+VIEWS = {"cad": ("kmer", "bpe"), "cwga": ("kmer", "bpe"), "linear": ("bases",), "ism": ("bases",)}
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class Export:
 def available_sources(run_dir: str | os.PathLike) -> list[tuple[str, str]]:
     """(source, view) pairs whose outputs exist in ``run_dir``."""
     run_dir = Path(run_dir)
-    return [(s, v) for s in SOURCES for v in ("kmer", "bpe")
+    return [(s, v) for s in SOURCES if s != "linear" for v in VIEWS[s]
             if (run_dir / _FILES[s]["table"].format(view=v)).exists()]
 
 
@@ -116,10 +121,10 @@ def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.
     """
     if source not in SOURCES:
         raise MednaError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
-    if view not in (("bases",) if source == "linear" else ("kmer", "bpe")):
-        raise MednaError(f"view {view!r} does not exist for source {source}")
-    if source == "linear" and options.mode == "tokens":
-        raise MednaError("the linear baseline has position weights, not tokens; export it as seqlets or sequences")
+    if view not in VIEWS[source]:
+        raise MednaError(f"view {view!r} does not exist for source {source}; it has {', '.join(VIEWS[source])}")
+    if source in ("linear", "ism") and options.mode == "tokens":
+        raise MednaError(f"{source} scores bases, not tokens; export it as seqlets or sequences")
     run_dir, output = Path(run_dir), Path(output)
     read = [run_dir / _FILES[source][key].format(view=view) for key in ("table", "selection", "arrays")]
     claim_directory(output, "export", inputs=read, force=force)

@@ -52,7 +52,7 @@ def check_run(run_dir: Path) -> dict:
         how = "; ".join(f"{step}: {REQUIRED[step][1].format(run=run_dir)}" for step in missing)
         raise MednaError(f"{run_dir}: missing steps {', '.join(missing)} (run them with {how}, "
                          f"or all at once with 'medna-interp run CKPT DATA -o {run_dir}')")
-    return check_consistency(run_dir, (*REQUIRED, "effects"))
+    return check_consistency(run_dir, (*REQUIRED, "ism", "effects"))
 
 
 def _model_versus_baseline(checkpoint: str) -> dict:
@@ -144,7 +144,7 @@ def collect(run_dir: Path) -> dict:
                 tokens[f"{method}_{view}"] = _records(table)
     dims = pd.read_csv(run_dir / "dims.tsv", sep="\t")
     positional = {name: _image(logos / f"positional_{name}.png")
-                  for name in ("raw", "cad_kmer", "cad_bpe", "cwga_kmer", "cwga_bpe", "linear_bases")}
+                  for name in ("raw", "cad_kmer", "cad_bpe", "cwga_kmer", "cwga_bpe", "ism_bases", "linear_bases")}
     database = (run_dir / "motifs" / "database.txt").read_text().splitlines()[0] \
         if (run_dir / "motifs" / "database.txt").exists() else ""
     return {
