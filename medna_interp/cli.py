@@ -347,6 +347,16 @@ def cmd_ism(args) -> None:
     print(f"wrote {args.output}")
 
 
+def cmd_faithfulness(args) -> None:
+    from .steps import Common, run_faithfulness
+
+    result = run_faithfulness(args.run_dir, truth=args.truth,
+                              common=Common(device=args.device, batch_size=args.batch_size, seed=args.seed,
+                                            length=args.length or None))
+    print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"wrote {args.run_dir}/faithfulness.tsv")
+
+
 def cmd_install_meme(args) -> None:
     from .motifs.meme import install_meme
 
@@ -599,6 +609,13 @@ def build_parser() -> argparse.ArgumentParser:
     force(p)
     _common(p)
     p.set_defaults(handler=cmd_ism)
+
+    p = commands.add_parser("faithfulness", help="deletion curves of every per-base explanation of a run, vs random")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--truth", metavar="SITES", help="planted sites (sites.tsv from 'synth'): adds site AUROC/AUPRC")
+    p.add_argument("--length", type=NON_NEGATIVE, default=41, help="window length; 0 accepts any (default: 41)")
+    _common(p, data=False)
+    p.set_defaults(handler=cmd_faithfulness)
 
     p = commands.add_parser("install-meme", help="build STREME and TOMTOM (MEME 5.4.1) on this machine")
     p.add_argument("--prefix", help="install prefix (default: <venv>/opt/meme-5.4.1 or a per-user folder)")

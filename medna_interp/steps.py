@@ -46,7 +46,8 @@ from .tokenize import BpeTokenizer
 STEPS = ("cad", "cwga", "motifs", "effects", "report")
 #: the steps whose outputs each step reads
 UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga", "ism"), "effects": ("cad", "cwga", "motifs"),
-            "report": ("cad", "cwga", "motifs", "effects")}
+            "faithfulness": ("cad", "cwga", "ism"),
+            "report": ("cad", "cwga", "motifs", "effects", "ism", "faithfulness")}
 #: options that change how a step runs or what it prints, never what it computes
 EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
 
@@ -166,7 +167,12 @@ def is_up_to_date(run_dir, step: str, expected: str) -> bool:
 
 def _upstream_current(run_dir, record: dict) -> bool:
     steps = read_provenance(run_dir)["steps"]
-    return all(name in steps and result_id(steps[name]) == value for name, value in record.get("upstream", {}).items())
+    return all(_same_upstream(steps, name, value) for name, value in record.get("upstream", {}).items())
+
+
+def _same_upstream(records: dict, name: str, recorded: str) -> bool:
+    """Whether upstream step ``name`` is still what a step recorded ("" = it had not run)."""
+    return (result_id(records[name]) if name in records else "") == recorded
 
 
 def check_consistency(run_dir, steps: tuple[str, ...] = STEPS[:3]) -> dict:
@@ -195,9 +201,9 @@ def check_consistency(run_dir, steps: tuple[str, ...] = STEPS[:3]) -> dict:
             raise MednaError(f"{run_dir}: {', '.join(altered[:3])} changed or vanished after the {step} step "
                              f"wrote it; rerun that step: {how}")
         for name, value in record.get("upstream", {}).items():
-            if name not in records or result_id(records[name]) != value:
-                raise MednaError(f"{run_dir}: the {step} step was made from an earlier {name} result; "
-                                 f"rerun it: {how}")
+            if not _same_upstream(records, name, value):
+                what = f"before {name} ran" if not value else f"from an earlier {name} result"
+                raise MednaError(f"{run_dir}: the {step} step was made {what}; rerun it: {how}")
     return payload
 
 
@@ -563,3 +569,84 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     if fresh:
         _save_probabilities(run_dir, probabilities, key)
     return StepResult(result, selection)
+
+
+def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | None = None,
+                     common: Common = Common(), model: MednaDFM | None = None):
+    """Deletion curves of every per-base explanation of a run (CAD and CWGA per view, ISM,
+    random), on the positives all of them explain; with ``truth`` (a ``synth`` sites
+    file), planted-site AUROC and AUPRC. Writes ``faithfulness.tsv``,
+    ``faithfulness_curves.tsv`` and ``faithfulness.png``/``.svg``.
+
+    Returns
+    -------
+    Faithfulness
+    """
+    from .interpret.faithfulness import faithfulness
+    from .motifs.export import available_sources, per_base_scores
+    from .synth import planted_mask
+
+    run_dir = Path(run_dir)
+    payload = check_consistency(run_dir, ("cad", "cwga", "ism"))
+    sources = [pair for pair in available_sources(run_dir)]
+    if not sources:
+        raise MednaError(f"{run_dir}: no per-base explanation to compare",
+                         hint=f"run 'medna-interp run' or 'cad'/'cwga'/'ism' into {run_dir} first")
+    per_source = {}
+    for source, view in sources:
+        selection, scores = per_base_scores(run_dir, source, view)
+        keep = selection.label.to_numpy() == 1
+        per_source[f"{source}_{view}"] = dict(zip(selection.id[keep], scores[keep]))
+    shared = sorted(set.intersection(*(set(values) for values in per_source.values())))
+    if len(shared) < 5:
+        raise MednaError(f"{run_dir}: only {len(shared)} positives are explained by every method; need 5")
+    data, inputs = run_data(run_dir, common.length)
+    sequence_of = dict(zip(data.ids, data.sequences))
+    sequences = [sequence_of[i] for i in shared]
+    mask = None
+    if truth is not None:
+        import pandas as pd
+
+        known = set(pd.read_csv(truth, sep="\t", dtype={"id": str}).id) if Path(truth).exists() else None
+        if known is None:
+            raise MednaError(f"{truth}: no such file")
+        if not known & set(shared):
+            raise MednaError(f"{truth}: none of its window ids are in the run's data ({data.source})",
+                             hint="give the sites.tsv that 'medna-interp synth' wrote with this data")
+        mask = planted_mask(shared, truth, data.length)
+    model = model or load_checkpoint(payload["steps"]["cad"]["inputs"]["checkpoint"]["path"], common)
+    result = faithfulness(model, sequences, {name: np.stack([values[i] for i in shared])
+                                             for name, values in per_source.items()},
+                          truth=mask, seed=common.seed, batch_size=max(common.batch_size, 256))
+    upstream = upstream_ids(payload["steps"], "faithfulness")
+    paths = {name: entry["path"] for name, entry in payload["steps"]["cad"]["inputs"].items()}
+    if truth is not None:
+        paths["truth"] = str(truth)
+    record = _record("faithfulness", {"truth": str(truth) if truth else None}, paths, common, upstream,
+                     fingerprint_inputs=False)
+    record["positives"] = len(shared)
+    with step_outputs(run_dir, "faithfulness", record) as stage:
+        result.table.to_csv(stage.path / "faithfulness.tsv", sep="\t", index=False, float_format="%.6g")
+        result.curves.to_csv(stage.path / "faithfulness_curves.tsv", sep="\t", index=False, float_format="%.6g")
+        _curve_plot(result.curves, stage.path / "faithfulness", len(shared))
+    return result
+
+
+def _curve_plot(curves, stem: Path, n: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    for method, curve in curves.groupby("method", sort=False):
+        axis.plot(curve.k, curve.mean_p_modified, marker="o", ms=3, label=method,
+                  ls="--" if method == "random" else "-", color="grey" if method == "random" else None)
+    axis.set_xlabel("top-ranked bases replaced (k)")
+    axis.set_ylabel("mean P(modified)")
+    axis.set_title(f"Deletion curves on {n} positives (lower = more faithful)", fontsize=9)
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    for suffix in (".png", ".svg"):
+        figure.savefig(stem.with_suffix(suffix), dpi=150)
+    plt.close(figure)

@@ -227,3 +227,27 @@ def test_every_motif_gets_an_effect_and_the_planted_ones_matter_most(finished_ru
     report = json.loads((run_dir / "report.json").read_text())
     rows = [m for s in report["sources"] for m in s["motifs"]]
     assert all("effect_delta_p" in m for m in rows)
+
+
+def test_faithfulness_ranks_cwga_and_ism_above_random(finished_run, tmp_path, capsys):
+    import pandas as pd
+
+    data, run_dir = _copy(finished_run, tmp_path)
+    assert main(["ism", str(DEMO_CHECKPOINT), str(data), "-o", str(run_dir), "--max-per-class", "60",
+                 "--device", "cpu"]) == 0
+    wrong = tmp_path / "wrong_sites.tsv"
+    wrong.write_text("split\tid\tlabel\tmotif\tstart\tend\tsite\ntest\tnope\t1\tcore\t20\t23\tGAGG\n")
+    capsys.readouterr()
+    assert main(["faithfulness", str(run_dir), "--truth", str(wrong), "--device", "cpu"]) == 2
+    assert "none of its window ids are in the run's data" in capsys.readouterr().err
+    assert not (run_dir / "faithfulness.tsv").exists()
+    assert main(["faithfulness", str(run_dir), "--truth", str(data.parent / "sites.tsv"), "--device", "cpu"]) == 0
+    table = pd.read_csv(run_dir / "faithfulness.tsv", sep="\t").set_index("method")
+    assert {"cad_kmer", "cwga_kmer", "ism_bases", "random"} <= set(table.index)
+    for method in ("cwga_kmer", "cwga_bpe", "ism_bases"):
+        assert table.deletion_area[method] < table.deletion_area["random"]
+    assert table.planted_auroc["ism_bases"] >= 0.9 and table.planted_auroc["random"] < 0.6
+    assert (run_dir / "faithfulness.png").exists()
+    capsys.readouterr()
+    assert main(["report", str(run_dir)]) == 2  # ISM is a new source: the motifs are stale until rerun
+    assert f"medna-interp motifs {run_dir}" in capsys.readouterr().err

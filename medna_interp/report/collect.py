@@ -52,7 +52,7 @@ def check_run(run_dir: Path) -> dict:
         how = "; ".join(f"{step}: {REQUIRED[step][1].format(run=run_dir)}" for step in missing)
         raise MednaError(f"{run_dir}: missing steps {', '.join(missing)} (run them with {how}, "
                          f"or all at once with 'medna-interp run CKPT DATA -o {run_dir}')")
-    return check_consistency(run_dir, (*REQUIRED, "ism", "effects"))
+    return check_consistency(run_dir, (*REQUIRED, "ism", "effects", "faithfulness"))
 
 
 def _model_versus_baseline(checkpoint: str) -> dict:
@@ -147,8 +147,13 @@ def collect(run_dir: Path) -> dict:
                   for name in ("raw", "cad_kmer", "cad_bpe", "cwga_kmer", "cwga_bpe", "ism_bases", "linear_bases")}
     database = (run_dir / "motifs" / "database.txt").read_text().splitlines()[0] \
         if (run_dir / "motifs" / "database.txt").exists() else ""
+    faithful = None
+    if "faithfulness" in steps and (run_dir / "faithfulness.tsv").exists():
+        faithful = _records(pd.read_csv(run_dir / "faithfulness.tsv", sep="\t"))
+        positional["faithfulness"] = _image(run_dir / "faithfulness.png")
     return {
         "_provenance": provenance,
+        "faithfulness": faithful,
         "run_dir": str(run_dir),
         "summary": {
             "checkpoint": cad["inputs"]["checkpoint"]["path"], "data": cad["inputs"]["data"]["path"],

@@ -107,6 +107,14 @@ def render(content: dict) -> str:
             parts.append(f"<figure>{_image(data, 'positional', name)}<figcaption>{_e(name)}</figcaption></figure>")
     parts.append("</div>")
 
+    if content.get("faithfulness"):
+        parts.append("<h2>Which explanation is the most faithful</h2><p>Deletion area: mean P(modified) of the "
+                     "positives as their top-ranked bases are replaced (composition kept), averaged over k; lower is "
+                     "more faithful. The random ranking is the floor.</p>")
+        columns = [("method", "Method"), ("deletion_area", "Deletion area")]
+        if "planted_auroc" in content["faithfulness"][0]:
+            columns += [("planted_auroc", "Planted-site AUROC"), ("planted_auprc", "Planted-site AUPRC")]
+        parts.append(_table(content["faithfulness"], columns))
     parts.append("<h2>Discovered motifs</h2><p>&Delta;P when ablated: mean change in P(modified) of the positives "
                  "carrying a site when those sites are shuffled (composition kept); the motifs the model needs "
                  "most come first, with the Benjamini-Hochberg q of a Wilcoxon signed-rank test.</p>")
