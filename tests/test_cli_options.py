@@ -33,7 +33,7 @@ def bad_numbers(kind: Number) -> list[str]:
 BAD_BY_TYPE = {_device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["martians", "insects,martians"]}
 #: options whose values only the inputs can judge; each is run for real below
 SEMANTIC = {"--negatives", "--kmer-encoder", "--bpe-encoder", "--valid", "--grammar", "--jaspar-release",
-            "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run"}
+            "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run", "--truth"}
 #: flags and outputs, tested in test_outputs.py
 NOT_VALUES = {"-h", "-o", "--output", "--version"}
 
@@ -147,6 +147,9 @@ def semantic_cases():
         (["mutate", "{demo}", "{data}", "-o", "{out}", "--motif", "GAGG=C"], "the replacement has 1 bases"),
         (["mutate", "{demo}", "{data}", "-o", "{out}", "--motif", "G@GG"], "is not an IUPAC letter"),
         (["mutate", "--from-run", "{run}"], "no motifs to ablate"),
+        (["faithfulness", "{run}", "--truth", nope], "no such file"),
+        (["faithfulness", "{root}"], "not a run directory"),
+        (["ism", "{demo}", "{short}", "-o", "{out}", "--length", "0"], "trained on 41-bp windows"),
         (["mutate", "--from-run", "{root}"], "not a run directory"),
         (["mutate", "{demo}", "--from-run", "{run}"], "give no CKPT, DATA, --motif or -o with it"),
         (["mutate", "{demo}", "{data}", "-o", "{out}"], "mutate needs CKPT DATA -o DIR --motif"),
