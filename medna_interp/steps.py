@@ -335,6 +335,15 @@ def _cached_probabilities(run_dir, data, inputs: dict[str, str]) -> tuple[np.nda
     return None, key
 
 
+def _probabilities(run_dir, model, data, paths: dict[str, str], batch_size: int) -> tuple[np.ndarray, str, bool]:
+    """As :func:`_cached_probabilities`, predicting when nothing usable is cached; the last
+    value says whether the probabilities are new (and should be saved)."""
+    probabilities, key = _cached_probabilities(run_dir, data, _checksums(paths))
+    if probabilities is None:
+        return predict_proba(model, data.sequences, batch_size), key, True
+    return probabilities, key, False
+
+
 def _save_probabilities(run_dir, probabilities: np.ndarray, key: str) -> None:
     with atomic_file(Path(run_dir) / PREDICTIONS, "wb") as handle:
         np.savez(handle, p_modified=probabilities, key=np.array(key))
@@ -410,11 +419,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     check_cwga_options(model, views, top_dims, n_samples, confidence, steps, internal_batch_size, min_count)
     options = dict(views=list(views), top_dims=top_dims, dim_score=dim_score, n_samples=n_samples,
                    confidence=confidence, baseline=baseline, steps=steps, per_dim=per_dim, min_count=min_count)
-    checksums = _checksums(paths)
-    probabilities, key = _cached_probabilities(run_dir, data, checksums)
-    fresh = probabilities is None
-    if fresh:
-        probabilities = predict_proba(model, data.sequences, common.batch_size)
+    probabilities, key, fresh = _probabilities(run_dir, model, data, paths, common.batch_size)
     selection = select_confident(model, data, confidence, n_samples, min_per_class=2, probabilities=probabilities)
     result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
@@ -544,11 +549,7 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
         raise MednaError(f"max_per_class must be at least 2, got {max_per_class}")
     model = model or load_checkpoint(checkpoint, common)
     data = load_data(data_path, common, model)
-    checksums = _checksums(paths)
-    probabilities, key = _cached_probabilities(run_dir, data, checksums)
-    fresh = probabilities is None
-    if fresh:
-        probabilities = predict_proba(model, data.sequences, common.batch_size)
+    probabilities, key, fresh = _probabilities(run_dir, model, data, paths, common.batch_size)
     selection = select_confident(model, data, confidence, max_per_class, min_per_class=2, probabilities=probabilities)
     result = ism(model, selection.data.sequences, batch_size=max(common.batch_size, 256))
     options = dict(confidence=confidence, max_per_class=max_per_class)
