@@ -236,10 +236,7 @@ def mutagenesis(model: MednaDFM, data: SequenceSet, edits: list[MotifEdit], *, f
 
 
 def _figure(table: pd.DataFrame, stem: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .motifs.logos import plt, save_figure
 
     figure, axes = plt.subplots(1, 2, figsize=(max(7.0, 1.6 * len(table) + 3), 3.4))
     x = np.arange(len(table))
@@ -256,9 +253,7 @@ def _figure(table: pd.DataFrame, stem: Path) -> None:
     axes[0].set_title("SN / SP per group", fontsize=9)
     axes[1].set_title("ACC / AUC / MCC per group", fontsize=9)
     figure.tight_layout()
-    for suffix in (".png", ".svg"):
-        figure.savefig(stem.with_suffix(suffix), dpi=150)
-    plt.close(figure)
+    save_figure(figure, stem)
 
 
 def write_mutagenesis(result: MutagenesisResult, output: str | os.PathLike, record: dict) -> Path:

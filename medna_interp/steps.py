@@ -583,7 +583,7 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
     -------
     Faithfulness
     """
-    from .interpret.faithfulness import faithfulness
+    from .interpret.faithfulness import faithfulness, plot_curves
     from .motifs.export import available_sources, per_base_scores
     from .synth import planted_mask
 
@@ -629,25 +629,6 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
     with step_outputs(run_dir, "faithfulness", record) as stage:
         result.table.to_csv(stage.path / "faithfulness.tsv", sep="\t", index=False, float_format="%.6g")
         result.curves.to_csv(stage.path / "faithfulness_curves.tsv", sep="\t", index=False, float_format="%.6g")
-        _curve_plot(result.curves, stage.path / "faithfulness", len(shared))
+        plot_curves(result.curves, stage.path / "faithfulness", len(shared))
     return result
 
-
-def _curve_plot(curves, stem: Path, n: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 3.6))
-    for method, curve in curves.groupby("method", sort=False):
-        axis.plot(curve.k, curve.mean_p_modified, marker="o", ms=3, label=method,
-                  ls="--" if method == "random" else "-", color="grey" if method == "random" else None)
-    axis.set_xlabel("top-ranked bases replaced (k)")
-    axis.set_ylabel("mean P(modified)")
-    axis.set_title(f"Deletion curves on {n} positives (lower = more faithful)", fontsize=9)
-    axis.legend(fontsize=7)
-    figure.tight_layout()
-    for suffix in (".png", ".svg"):
-        figure.savefig(stem.with_suffix(suffix), dpi=150)
-    plt.close(figure)

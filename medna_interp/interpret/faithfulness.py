@@ -85,3 +85,21 @@ def faithfulness(model: MednaDFM, sequences: list[str], scores: dict[str, np.nda
         rows.append(row)
     table = pd.DataFrame(rows).sort_values("deletion_area").reset_index(drop=True)
     return Faithfulness(table, frame)
+
+
+def plot_curves(curves: pd.DataFrame, stem, n: int) -> None:
+    """The deletion curves of every method (random dashed), as ``stem``.png/.svg."""
+    from pathlib import Path
+
+    from ..motifs.logos import plt, save_figure
+
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    for method, curve in curves.groupby("method", sort=False):
+        axis.plot(curve.k, curve.mean_p_modified, marker="o", ms=3, label=method,
+                  ls="--" if method == RANDOM else "-", color="grey" if method == RANDOM else None)
+    axis.set_xlabel("top-ranked bases replaced (k)")
+    axis.set_ylabel("mean P(modified)")
+    axis.set_title(f"Deletion curves on {n} positives (lower = more faithful)", fontsize=9)
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    save_figure(figure, Path(stem))

@@ -40,7 +40,8 @@ def information(pwm: np.ndarray) -> pd.DataFrame:
     return logomaker.transform_matrix(_frame(probabilities), from_type="probability", to_type="information")
 
 
-def _save(figure, stem: Path) -> list[Path]:
+def save_figure(figure, stem: Path) -> list[Path]:
+    """``stem``.png and ``stem``.svg of ``figure``, which is then closed; returns both paths."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     # names such as MA2108.1 carry dots, so append rather than with_suffix()
     paths = [stem.parent / f"{stem.name}.png", stem.parent / f"{stem.name}.svg"]
@@ -59,7 +60,7 @@ def motif_logo(motif: Motif, stem: str | os.PathLike, title: str | None = None) 
     axis.set_ylim(0, 2)
     axis.set_ylabel("bits")
     axis.set_title(title or f"{motif.id} {motif.consensus}", fontsize=9)
-    return _save(figure, Path(stem))
+    return save_figure(figure, Path(stem))
 
 
 def aligned_logo(query: Motif, target: Motif, offset: int, orientation: str, stem: str | os.PathLike,
@@ -86,7 +87,7 @@ def aligned_logo(query: Motif, target: Motif, offset: int, orientation: str, ste
         axis.set_title(label, fontsize=8)
     if title:
         figure.suptitle(title, fontsize=9)
-    return _save(figure, Path(stem))
+    return save_figure(figure, Path(stem))
 
 
 def saliency_matrix(sequences: list[str], scores: np.ndarray) -> np.ndarray:
@@ -123,4 +124,4 @@ def positional_logo(matrix: np.ndarray, stem: str | os.PathLike, title: str, yla
     axis.set_xticklabels([f"-{centre - 1}", "0", f"+{length - centre}"])
     axis.set_ylabel(ylabel)
     axis.set_title(title, fontsize=9)
-    return _save(figure, Path(stem))
+    return save_figure(figure, Path(stem))
