@@ -64,7 +64,7 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
                                                              "max_per_class", "kmer_encoder", "bpe_encoder")})
     check_cwga_options(model, **{k: cwga_options[k] for k in ("views", "top_dims", "n_samples", "confidence", "steps",
                                                                "internal_batch_size", "min_count")})
-    check_motif_options(motif_options["database"], options.motifs.get("meme_bin"), motif_options["backend"])
+    check_motif_options(motif_options["database"], motif_options["meme_bin"], motif_options["backend"])
 
     actions = {
         "cad": lambda: run_cad(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cad),

@@ -3,10 +3,10 @@ computes, then writes its outputs together (staged) and records its provenance.
 
 A run directory accumulates ``selection.tsv``, ``cad_*``, ``cwga_*``, motif and report
 files, and one ``provenance.json`` with a record per step. Each record holds the step's
-*fingerprint* (what determines its results: options, input checksums, and the
-fingerprints of the steps it read), the checksums of the files it wrote, and the
-fingerprints of its upstream steps when it read them, so that stale or mixed results
-can be told apart from current ones (:func:`check_consistency`).
+*fingerprint* (what determines its results: options, input checksums, and what it read
+of its upstream steps), the checksums of the files it wrote, and the identity
+(:func:`result_id`) of each upstream step when it read it, so that stale or mixed
+results can be told apart from current ones (:func:`check_consistency`).
 """
 
 from __future__ import annotations
@@ -74,8 +74,6 @@ class Common:
 def _plain(value: Any) -> Any:
     if is_dataclass(value):
         return asdict(value)
-    if isinstance(value, DatabaseChoice):
-        return value.describe()
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -120,25 +118,27 @@ def input_paths(checkpoint, data_path, common: Common, **extra) -> dict[str, str
     return {name: str(path) for name, path in paths.items() if path is not None}
 
 
+#: arguments of the step functions that are not step options
+_NOT_OPTIONS = ("common", "model", "force", "seed", "length")
+
+
 def full_options(step: str, options: dict[str, Any], seed: int = 0) -> dict[str, Any]:
-    """``options`` of a step with every default filled in, as the step itself sees them."""
-    if step == "motifs":
-        filled = {"export_options": ExportOptions(seed=seed), "streme": StremeOptions(seed=seed),
-                  "tomtom": TomtomOptions(), "database": DatabaseChoice(), "raw_baseline": True,
-                  "shuffled_control": False, "backend": "meme", "linear": True}
-        filled.update({k: v for k, v in options.items() if v is not None})
-        return filled
+    """``options`` of a step with every default filled in, as the step itself sees them
+    (the defaults are read from the step function's signature)."""
     if step == "report":
         return dict(options)
-    if step == "effects":
-        return {"flank": 3, **options}
-    function = {"cad": run_cad, "cwga": run_cwga}[step]
+    function = {"cad": run_cad, "cwga": run_cwga, "motifs": run_motifs, "effects": run_effects}[step]
     defaults = {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
-                if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("common", "model", "force")}
+                if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in _NOT_OPTIONS}
     unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise TypeError(f"unknown {step} options: {', '.join(unknown)}")
-    return {**defaults, **options}
+    filled = {**defaults, **options}
+    if step == "motifs":  # run_motifs takes None for "the default object"
+        made = {"export_options": ExportOptions(seed=seed), "streme": StremeOptions(seed=seed),
+                "tomtom": TomtomOptions(), "database": DatabaseChoice()}
+        filled.update({k: v for k, v in made.items() if filled[k] is None})
+    return filled
 
 
 def expected_fingerprint(step: str, run_dir, options: dict[str, Any], common: Common,
@@ -160,14 +160,11 @@ def is_up_to_date(run_dir, step: str, expected: str) -> bool:
     run_dir = Path(run_dir)
     if not (run_dir / PROVENANCE).exists():
         return False
-    record = read_provenance(run_dir)["steps"].get(step)
+    records = read_provenance(run_dir)["steps"]
+    record = records.get(step)
     return bool(record) and record.get("fingerprint") == expected and bool(record.get("outputs")) \
-        and not changed_outputs(run_dir, record) and _upstream_current(run_dir, record)
-
-
-def _upstream_current(run_dir, record: dict) -> bool:
-    steps = read_provenance(run_dir)["steps"]
-    return all(_same_upstream(steps, name, value) for name, value in record.get("upstream", {}).items())
+        and not changed_outputs(run_dir, record) \
+        and all(_same_upstream(records, name, value) for name, value in record.get("upstream", {}).items())
 
 
 def _same_upstream(records: dict, name: str, recorded: str) -> bool:
@@ -389,8 +386,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     result = cad(model, selection.data.sequences, selection.labels, views=views, layer=layer, heads=heads,
                  min_samples=min_samples, per_sequence_mean=per_sequence_mean,
                  batch_size=common.batch_size, standalone=standalone, attention=attention)
-    record = _record("cad", options, paths, common, {})
-    record["config"] = {**result_options(result.options), **record["config"]}
+    record = _record("cad", options, paths, common, {}, reported=result.options)
     record.update(selection=selection.counts, data_metrics=selection.metrics)
     with step_outputs(run_dir, "cad", record) as stage:
         selection.write(stage.path / "selection.tsv")
@@ -424,8 +420,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
                   per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress)
-    record = _record("cwga", options, paths, common, {})
-    record["config"] = {**result_options(result.options), **record["config"]}
+    record = _record("cwga", options, paths, common, {}, reported=result.options)
     record.update(selection=selection.counts, data_metrics=selection.metrics)
     record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),
                                           "mean_abs_total": float(abs(a.total).mean())}
@@ -439,9 +434,11 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
 
 
 def _record(step: str, options: dict, paths: dict[str, str], common: Common, upstream: dict[str, str],
-            fingerprint_inputs: bool = True) -> dict:
-    """A step's provenance with its fingerprint (see :func:`expected_fingerprint`)."""
-    config = {**result_options(options), "seed": common.seed, "length": common.length}
+            fingerprint_inputs: bool = True, reported: dict | None = None) -> dict:
+    """A step's provenance with its fingerprint (see :func:`expected_fingerprint`);
+    ``reported`` adds what the computation reported of its options to the config."""
+    config = {**result_options(reported or {}), **result_options(options), "seed": common.seed,
+              "length": common.length}
     record = provenance(config, paths, common.seed)
     inputs = {name: entry["sha256"] for name, entry in record["inputs"].items()} if fingerprint_inputs else {}
     record["fingerprint"] = fingerprint(step, {**options, "seed": common.seed, "length": common.length},
@@ -540,7 +537,8 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     -------
     StepResult : (IsmResult, Selection)
     """
-    from .interpret.ism import BASES, ism
+    from .baseline import BASES, one_hot
+    from .interpret.ism import ism
 
     paths = input_paths(checkpoint, data_path, common)
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
@@ -556,13 +554,12 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     record = _record("ism", options, paths, common, {})
     record.update(selection=selection.counts, data_metrics=selection.metrics)
     positives = selection.labels == 1
-    one_hot = np.eye(4)[[[BASES.index(b) for b in s] for s in selection.data.sequences]]
     with step_outputs(run_dir, "ism", record) as stage:
         selection.write(stage.path / "ism_selection.tsv")
         np.savez_compressed(stage.path / "ism.npz", bases_per_base=result.mean_drop, max_drop=result.max_drop,
                             delta=result.delta, reference=result.reference)
         drop = -result.delta[positives].mean(axis=0)  # (L, 4): what changing to each base costs, on average
-        wild = one_hot[positives].mean(axis=0)
+        wild = one_hot(list(selection.data.sequences))[positives].mean(axis=0)
         with open(stage.path / "ism_positions.tsv", "w") as handle:
             handle.write("position\tbase\tmean_drop_to_base\twild_type_fraction\n")
             handle.writelines(f"{i + 1}\t{b}\t{drop[i, j]:.6g}\t{wild[i, j]:.4f}\n"
@@ -608,10 +605,9 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
     if truth is not None:
         import pandas as pd
 
-        known = set(pd.read_csv(truth, sep="\t", dtype={"id": str}).id) if Path(truth).exists() else None
-        if known is None:
+        if not Path(truth).is_file():
             raise MednaError(f"{truth}: no such file")
-        if not known & set(shared):
+        if not set(pd.read_csv(truth, sep="\t", dtype={"id": str}).id) & set(shared):
             raise MednaError(f"{truth}: none of its window ids are in the run's data ({data.source})",
                              hint="give the sites.tsv that 'medna-interp synth' wrote with this data")
         mask = planted_mask(shared, truth, data.length)
