@@ -296,11 +296,12 @@ def _cwga_kwargs(args) -> dict:
                 progress=not getattr(args, "quiet", False))
 
 
-def _analysis_arguments(parser: argparse.ArgumentParser) -> None:
+def _analysis_arguments(parser: argparse.ArgumentParser, views: bool = True) -> None:
     parser.add_argument("checkpoint", metavar="CKPT")
     parser.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
     parser.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
-    parser.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
+    if views:
+        parser.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
     parser.add_argument("--confidence", type=PROBABILITY, default=0.9,
                         help="keep correctly classified windows above this probability (default: 0.9)")
 
@@ -599,11 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_cwga)
 
     p = commands.add_parser("ism", help="saturation mutagenesis of the confident windows: a per-base source for motifs")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
-    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
-    p.add_argument("--confidence", type=PROBABILITY, default=0.9,
-                   help="keep correctly classified windows above this probability (default: 0.9)")
+    _analysis_arguments(p, views=False)  # ISM changes bases, and both views see every change
     p.add_argument("--max-per-class", type=Number(int, 2), default=200,
                    help="most confident windows per class scored (3 x L variants each; default: 200)")
     force(p)
