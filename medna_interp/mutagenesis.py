@@ -87,6 +87,20 @@ def _substitute(sequence: str, edit: MotifEdit) -> tuple[str, int, bool]:
     return sequence, count, not edit.sites(sequence)
 
 
+def _shuffle_positions(sequence: str, positions: list[int], rng: np.random.Generator, tries: int,
+                       accept) -> tuple[str, bool]:
+    """Permute the bases at ``positions`` (the window's composition is kept) until
+    ``accept(candidate)``; returns the last candidate and whether it was accepted."""
+    letters = np.array(list(sequence))
+    candidate = sequence
+    for _ in range(tries):
+        letters[positions] = rng.permutation(letters[positions])
+        candidate = "".join(letters)
+        if accept(candidate):
+            return candidate, True
+    return candidate, False
+
+
 def _shuffle(sequence: str, edit: MotifEdit, flank: int, rng: np.random.Generator,
              tries: int) -> tuple[str, int, bool]:
     """Shuffle the bases of every site and its flanks (together) until the motif is gone."""
@@ -94,13 +108,8 @@ def _shuffle(sequence: str, edit: MotifEdit, flank: int, rng: np.random.Generato
     if not starts:
         return sequence, 0, True
     positions = sorted({p for s in starts for p in range(max(0, s - flank), min(len(sequence), s + len(edit.pattern) + flank))})
-    letters = np.array(list(sequence))
-    for _ in range(tries):
-        letters[positions] = rng.permutation(letters[positions])
-        candidate = "".join(letters)
-        if not edit.sites(candidate):
-            return candidate, len(starts), True
-    return sequence, len(starts), False
+    candidate, ok = _shuffle_positions(sequence, positions, rng, tries, lambda c: not edit.sites(c))
+    return (candidate if ok else sequence), len(starts), ok
 
 
 def mutate_windows(sequences: list[str], edits: list[MotifEdit], *, flank: int = 3, seed: int = 0,
@@ -325,12 +334,10 @@ def motif_effects(model: MednaDFM, data: SequenceSet, motifs: pd.DataFrame, site
         changed, mutated = [], []
         for index, positions in regions.items():
             positions = sorted(positions)
-            letters = np.array(list(data.sequences[index]))
-            for _ in range(tries):  # a shuffle that rebuilds the consensus is drawn again
-                letters[positions] = rng.permutation(letters[positions])
-                candidate = "".join(letters)
-                if consensus is None or not any(positions[0] <= s <= positions[-1] for s in consensus.sites(candidate)):
-                    break
+            # a shuffle that rebuilds the consensus inside the region is drawn again (up to ``tries``)
+            candidate, _ = _shuffle_positions(
+                data.sequences[index], positions, rng, tries,
+                lambda c: consensus is None or not any(positions[0] <= s <= positions[-1] for s in consensus.sites(c)))
             changed.append(index)
             mutated.append(candidate)
         row = {"motif": motif.motif, "source": motif.source, "consensus": motif.consensus,
