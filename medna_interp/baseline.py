@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .errors import MednaError
-from .io import SequenceSet, read_sequences
+from .io import SequenceSet
 from .metrics import binary_metrics
 from .outputs import claim_directory, provenance, step_outputs
 
@@ -183,16 +183,10 @@ def train_baselines(train_path: str | os.PathLike, output: str | os.PathLike, *,
     -------
     (Path, Baselines) : the baseline directory and the fitted models
     """
-    from .train import _check_both_classes, stratified_split
+    from .train import training_split
 
     claim_directory(output, "baseline", inputs=[train_path, valid_path, negatives], force=force)
-    data = read_sequences(train_path, negatives=negatives, length=length)
-    _check_both_classes(data, "training")
-    if valid_path is not None:
-        train_data, valid_data = data, read_sequences(valid_path, length=data.length)
-    else:
-        train_data, valid_data = stratified_split(data, valid_fraction, seed)
-    _check_both_classes(valid_data, "validation")
+    train_data, valid_data = training_split(train_path, valid_path, negatives, length, valid_fraction, seed)
     linear, linear_metrics = fit_linear(train_data, valid_data)
     network, cnn_metrics = fit_cnn(train_data, valid_data, seed) if cnn else (None, None)
     validation = {"linear": linear_metrics} | ({"cnn": cnn_metrics} if cnn else {})

@@ -147,6 +147,20 @@ def _check_both_classes(data: SequenceSet, role: str) -> None:
                          "training needs both labels 0 and 1")
 
 
+def training_split(train_path, valid_path=None, negatives=None, length: int | None = 41,
+                   valid_fraction: float = 0.1, seed: int = 0) -> tuple[SequenceSet, SequenceSet]:
+    """(train, validation) windows as ``train`` and ``baseline`` both use them: ``valid_path``
+    when given, else a stratified, seeded split of the training file; both need both classes."""
+    train_data = read_sequences(train_path, length=length, negatives=negatives)
+    _check_both_classes(train_data, "training")
+    if valid_path is not None:
+        valid_data = read_sequences(valid_path, length=train_data.length)
+    else:
+        train_data, valid_data = stratified_split(train_data, valid_fraction, seed)
+    _check_both_classes(valid_data, "validation")
+    return train_data, valid_data
+
+
 def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, config: TrainConfig,
         lr: float, progress: bool = True) -> TrainResult:
     """Train in place and leave ``model`` holding the best epoch's weights."""
@@ -245,13 +259,8 @@ def train(
         raise MednaError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     if model_config is None:
         model_config = size_config(size) if kmer_encoder is None else MednaConfig()
-    train_data = read_sequences(train_path, length=length, negatives=negatives)
-    _check_both_classes(train_data, "training")
-    if valid_path is not None:
-        valid_data = read_sequences(valid_path, length=train_data.length)
-    else:
-        train_data, valid_data = stratified_split(train_data, config.valid_fraction, config.seed)
-    _check_both_classes(valid_data, "validation")
+    train_data, valid_data = training_split(train_path, valid_path, negatives, length, config.valid_fraction,
+                                            config.seed)
 
     resources = Resources()
     seed_everything(config.seed)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp.baseline import features, fit_linear, linear_importance, load_baselines, one_hot
+from medna_interp.baseline import features, fit_linear, linear_importance, load_baselines
 from medna_interp.cli import main
 from medna_interp.io import SequenceSet, read_sequences
 from medna_interp.synth import write_synthetic

@@ -1,13 +1,11 @@
 """Motif tools with the real STREME/TOMTOM binaries (built by `make meme`)."""
 
-import os
 import re
 
 import numpy as np
 import pytest
 
 from builders import random_sequences
-from medna_interp.cli import main
 from medna_interp.errors import MednaError
 from medna_interp.io import write_fasta
 from medna_interp.motifs import meme

@@ -1,12 +1,10 @@
 """The resumable run, the report and its bad inputs, on the demo checkpoint."""
 
 import json
-import os
 import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
