@@ -165,10 +165,6 @@ class ViewResult:
     tokens: pd.DataFrame
     per_base: np.ndarray
 
-    @property
-    def score_column(self) -> str:
-        return "cad" if self.method == "cad" else "scaled_contribution"
-
 
 @dataclass(frozen=True)
 class Explanation:

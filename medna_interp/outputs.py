@@ -189,14 +189,11 @@ def atomic_file(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
         with open(tmp, mode) as handle:
             yield handle
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # on success the temporary file became ``path``
         if os.path.exists(tmp):
             os.unlink(tmp)
         _remove_created(created)
         raise
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _make_parents(folder: Path) -> list[Path]:
@@ -440,11 +437,3 @@ def step_outputs(directory: str | os.PathLike, step: str, record: dict[str, Any]
         payload.update({"tool": TOOL, "kind": payload.get("kind", kind)})
         payload["steps"][step] = record
         write_json(stage.path / PROVENANCE, payload)
-
-
-def record_step(run_dir: str | os.PathLike, step: str, record: dict[str, Any]) -> None:
-    """Add or replace one step's provenance in ``run_dir/provenance.json``."""
-    payload = read_provenance(run_dir)
-    payload.update({"tool": TOOL, "kind": payload.get("kind", "run")})
-    payload["steps"][step] = record
-    write_json(Path(run_dir) / PROVENANCE, payload)
