@@ -57,11 +57,11 @@ def check_run(run_dir: Path) -> dict:
 
 def _model_versus_baseline(checkpoint: str) -> dict:
     """Validation AUC of the model and of the linear baseline ``train`` fitted on the same split."""
-    import json
+    from ..models.checkpoint import read_checkpoint_config
 
     try:
-        metrics = json.loads((Path(checkpoint) / "config.json").read_text()).get("metrics", {})
-    except (OSError, ValueError, AttributeError):
+        metrics = read_checkpoint_config(checkpoint).get("metrics", {})
+    except MednaError:  # moved or deleted since the run: the report still renders
         metrics = {}
     model = (metrics.get("validation") or {}).get("auc")
     baseline = ((metrics.get("baseline_validation") or {}).get("linear") or {}).get("auc")
