@@ -32,6 +32,15 @@ CONFIGS = {
     "tiny-drop0.1": ("tiny", {}, {"dropout": 0.1}),
     "small-wd0.05-drop0.3": ("small", {"weight_decay": 0.05}, {"dropout": 0.3}),
     "small-lr1e-4": ("small", {"lr": 1e-4}, {}),
+    "tiny-ema0.999": ("tiny", {"ema": 0.999}, {}),
+    "tiny-aug0.05": ("tiny", {"augment": 0.05}, {}),
+    "tiny-aug0.1": ("tiny", {"augment": 0.1}, {}),
+    "tiny-aug0.2": ("tiny", {"augment": 0.2}, {}),
+    "tiny-aug0.1-ema0.99": ("tiny", {"augment": 0.1, "ema": 0.99}, {}),
+    "tiny-aug0.1-e40": ("tiny", {"augment": 0.1, "epochs": 40}, {}),
+    "tiny-aug0.1-lr1e-3": ("tiny", {"augment": 0.1, "lr": 1e-3}, {}),
+    "tiny-kmer-only": ("tiny", {}, {"fusion": "kmer_only"}),
+    "tiny-concat": ("tiny", {}, {"fusion": "concat"}),
 }
 
 

@@ -220,6 +220,58 @@ def cmd_mutate(args) -> None:
     print(f"wrote {args.output}/mutagenesis.tsv")
 
 
+def cmd_insert(args) -> None:
+    if args.from_run:
+        from .steps import run_insertion_step
+
+        if args.checkpoint or args.data or args.motif or args.output or args.pair or args.offsets:
+            raise MednaError("--from-run takes the checkpoint, data and motifs of the run; give no CKPT, DATA, "
+                             "--motif, --pair, --offsets or -o with it")
+        result = run_insertion_step(args.from_run, n_backgrounds=args.n_backgrounds, background=args.background,
+                                    strand=args.strand, consensus=args.consensus, bootstrap=args.bootstrap,
+                                    max_evalue=args.max_evalue, common=_common_step(args))
+        if result is not None:
+            _print_insertion(result)
+        print(f"wrote {args.from_run}/insertion/")
+        return
+    if not (args.checkpoint and args.data and args.motif and args.output):
+        raise MednaError("insert needs CKPT DATA -o DIR --motif MOTIF (or --from-run RUN)")
+    from .insertion import run_insertion
+
+    result = run_insertion(args.checkpoint, args.data, args.output, args.motif, pairs=args.pair or [],
+                           background=args.background, n_backgrounds=args.n_backgrounds, strand=args.strand,
+                           consensus=args.consensus, offsets=args.offsets, bootstrap=args.bootstrap,
+                           common=_common_step(args), force=args.force)
+    _print_insertion(result)
+    print(f"wrote {args.output}/insertion.tsv")
+
+
+def _print_insertion(result) -> None:
+    for entry in result.summary:
+        best, control = entry.get("best"), entry.get("control")
+        if best is None:
+            print(f"{entry['motif']} into {entry['background']}: every placement would change the centre base")
+            continue
+        print(f"{entry['motif']} into {entry['background']}: best at {best['offset']} ({best['strand']}) "
+              f"dP {best['mean_delta_p']:+.4f} [{best['ci_low']:+.4f}, {best['ci_high']:+.4f}]; "
+              f"control {control['sequence']} dP {control['mean_delta_p']:+.4f}")
+    for entry in result.pair_summary:
+        print(f"{entry['motif_a']} + {entry['motif_b']} ({entry['orientation']}) into {entry['background']}: "
+              f"best B start {entry['best_offset_b']}, interaction {entry['interaction']:+.4f} "
+              f"[{entry['interaction_low']:+.4f}, {entry['interaction_high']:+.4f}]")
+
+
+def cmd_variants(args) -> None:
+    from .variants import run_variants
+
+    table = run_variants(args.checkpoint, args.variants, args.output, data_path=args.data, common=_common_step(args),
+                         force=args.force)
+    for row in table.itertuples():
+        print(f"{row.id}: {row.ref}{row.position}{row.alt} P {row.p_ref:.4f} -> {row.p_alt:.4f} "
+              f"(log-odds {row.delta_logit:+.3f}; rank {row.rank_by_drop} of {row.n_changes} by drop)")
+    print(f"wrote {args.output}/variants.tsv")
+
+
 def cmd_evaluate(args) -> None:
     from .evaluate import COLUMNS, evaluate
 
@@ -465,7 +517,8 @@ def cmd_report(args) -> None:
 def _run_options(args):
     from .pipeline import RunOptions
 
-    return RunOptions(cad=_cad_kwargs(args), cwga=_cwga_kwargs(args), motifs=_motifs_kwargs(args))
+    return RunOptions(cad=_cad_kwargs(args), cwga=_cwga_kwargs(args), motifs=_motifs_kwargs(args),
+                      insertion=dict(n_backgrounds=args.insert_backgrounds, max_evalue=args.insert_evalue))
 
 
 def cmd_run(args) -> None:
@@ -583,6 +636,42 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=cmd_mutate)
 
+    p = commands.add_parser("insert", help="place motifs into neutral windows: positional profiles, pair spacing")
+    p.add_argument("checkpoint", metavar="CKPT", nargs="?")
+    p.add_argument("data", metavar="DATA", nargs="?", help="windows the backgrounds are made from")
+    p.add_argument("-o", "--output", metavar="DIR")
+    p.add_argument("--from-run", metavar="RUN",
+                   help="insert every motif of a run with STREME E <= --max-evalue; writes RUN/insertion/")
+    p.add_argument("--motif", action="append", metavar="IUPAC", help="a motif to place, e.g. GAGG; repeat for several")
+    p.add_argument("--pair", action="append", metavar="A,B",
+                   help="A at its best offset, B swept over every other offset, both orientations; repeatable")
+    p.add_argument("--background", default="both", choices=("both", "shuffled", "negatives"),
+                   help="dinucleotide shuffles of the windows (centre kept), the negative windows, or both "
+                        "(default: both)")
+    p.add_argument("--n-backgrounds", type=POSITIVE, default=200,
+                   help="shuffles made, and most negatives used (default: 200)")
+    p.add_argument("--strand", default="both", choices=("both", "+", "-"), help="- places the reverse complement")
+    p.add_argument("--consensus", action="store_true",
+                   help="place each discovered motif's top base per position instead of sampling from its matrix")
+    p.add_argument("--offsets", metavar="START[-END]", help="0-based starts to place single motifs at (default: all)")
+    p.add_argument("--bootstrap", type=NON_NEGATIVE, default=1000,
+                   help="resamples of the backgrounds for 95 %% intervals; 0 = none (default: 1000)")
+    p.add_argument("--max-evalue", type=NON_NEGATIVE_FLOAT, default=0.05,
+                   help="with --from-run: insert motifs with STREME E at most this (default: 0.05)")
+    force(p)
+    _common(p)
+    p.set_defaults(handler=cmd_insert)
+
+    p = commands.add_parser("variants", help="effect of single-base variants, ranked among all changes of the window")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("variants", metavar="VARIANTS",
+                   help="TSV: id, position (1-based), ref, alt and sequence (the window) or window_id")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--data", metavar="DATA", help="windows that window_id refers to")
+    force(p)
+    _common(p)
+    p.set_defaults(handler=cmd_variants)
+
     p = commands.add_parser("cad", help="contrastive attention Cohen's d per token (and per position)")
     _analysis_arguments(p)
     _cad_arguments(p)
@@ -646,6 +735,10 @@ def build_parser() -> argparse.ArgumentParser:
     _cad_arguments(p, standalone=False)
     _cwga_arguments(p)
     _motifs_arguments(p)
+    p.add_argument("--insert-backgrounds", type=POSITIVE, default=100,
+                   help="backgrounds of each kind for the insertion step (default: 100)")
+    p.add_argument("--insert-evalue", type=NON_NEGATIVE_FLOAT, default=0.05,
+                   help="the insertion step places motifs with STREME E at most this (default: 0.05)")
     force(p, "rerun every step; also write into a folder medna-interp did not make (only its own files are "
              "replaced there)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -1,4 +1,4 @@
-"""``medna-interp run``: selection -> CAD -> CWGA -> motifs -> motif effects -> report, resumable.
+"""``medna-interp run``: selection -> CAD -> CWGA -> motifs -> motif effects -> insertion -> report, resumable.
 
 Every option of every step is checked before CAD starts. A step is skipped when
 ``provenance.json`` records the fingerprint it would have now (its result-determining
@@ -18,7 +18,7 @@ from typing import Callable
 from .outputs import claim_directory
 from .steps import (STEPS, Common, check_cad_options, check_cwga_options, check_motif_options, expected_fingerprint,
                     full_options, input_paths, is_up_to_date, load_checkpoint, load_data, run_cad, run_cwga,
-                    run_effects, run_motifs)
+                    run_effects, run_insertion_step, run_motifs)
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class RunOptions:
     cwga: dict = field(default_factory=dict)
     motifs: dict = field(default_factory=dict)
     effects: dict = field(default_factory=dict)
+    insertion: dict = field(default_factory=dict)
 
 
 def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | os.PathLike,
@@ -71,10 +72,11 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
         "cwga": lambda: run_cwga(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cwga),
         "motifs": lambda: run_motifs(run_dir, seed=common.seed, length=common.length, **options.motifs),
         "effects": lambda: run_effects(run_dir, common=common, model=model, **options.effects),
+        "insertion": lambda: run_insertion_step(run_dir, common=common, model=model, **options.insertion),
         "report": lambda: write_report(run_dir),
     }
     step_options = {"cad": options.cad, "cwga": options.cwga, "motifs": options.motifs, "effects": options.effects,
-                    "report": {}}
+                    "insertion": options.insertion, "report": {}}
     status: dict[str, str] = {}
     for step in STEPS:
         expected = expected_fingerprint(step, run_dir, step_options[step], common, checkpoint, data)

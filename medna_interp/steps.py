@@ -43,11 +43,11 @@ from .outputs import (PROVENANCE, atomic_file, changed_outputs, claim_directory,
 from .predict import predict_proba
 from .tokenize import BpeTokenizer
 
-STEPS = ("cad", "cwga", "motifs", "effects", "report")
+STEPS = ("cad", "cwga", "motifs", "effects", "insertion", "report")
 #: the steps whose outputs each step reads
 UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga", "ism"), "effects": ("cad", "cwga", "motifs"),
-            "faithfulness": ("cad", "cwga", "ism"),
-            "report": ("cad", "cwga", "motifs", "effects", "ism", "faithfulness")}
+            "insertion": ("cad", "cwga", "motifs"), "faithfulness": ("cad", "cwga", "ism"),
+            "report": ("cad", "cwga", "motifs", "effects", "insertion", "ism", "faithfulness")}
 #: options that change how a step runs or what it prints, never what it computes
 EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
 
@@ -127,7 +127,8 @@ def full_options(step: str, options: dict[str, Any], seed: int = 0) -> dict[str,
     (the defaults are read from the step function's signature)."""
     if step == "report":
         return dict(options)
-    function = {"cad": run_cad, "cwga": run_cwga, "motifs": run_motifs, "effects": run_effects}[step]
+    function = {"cad": run_cad, "cwga": run_cwga, "motifs": run_motifs, "effects": run_effects,
+                "insertion": run_insertion_step}[step]
     defaults = {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in _NOT_OPTIONS}
     unknown = sorted(set(options) - set(defaults))
@@ -230,6 +231,8 @@ def _command_of(record: dict, step: str, run_dir) -> str:
                 f"{inputs.get('data', {}).get('path', 'DATA')} -o {run_dir}{negatives}")
     if step == "effects":
         return f"medna-interp mutate --from-run {run_dir}"
+    if step == "insertion":
+        return f"medna-interp insert --from-run {run_dir}"
     return f"medna-interp {step} {run_dir}"
 
 
@@ -523,6 +526,73 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     with step_outputs(run_dir, "effects", record) as stage:
         effects.to_csv(stage.path / "effects.tsv", sep="\t", index=False, float_format="%.6g")
     return effects
+
+
+def run_motif_matrices(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """motif id (as in ``motifs.tsv``) -> its STREME :class:`~medna_interp.motifs.motif.Motif`."""
+    from .motifs.motif import read_meme
+
+    out = {}
+    for streme in sorted((Path(run_dir) / "motifs").glob("*/streme/streme.txt")):
+        label = streme.parent.parent.name
+        for motif in read_meme(streme):
+            out[f"{label}:{motif.id}"] = motif
+    return out
+
+
+def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, background: str = "both",
+                       strand: str = "both", consensus: bool = False, bootstrap: int = 1000,
+                       max_evalue: float = 0.05, common: Common = Common(), model: MednaDFM | None = None):
+    """Insert every motif of ``RUN/motifs/motifs.tsv`` with STREME E <= ``max_evalue`` into
+    backgrounds (:func:`medna_interp.insertion.insert`); writes ``RUN/insertion/``. Motifs
+    above the E-value gate are listed in ``insertion.json`` as not tested: STREME reports
+    them as chance findings, and each tested motif costs ~4 x window length x backgrounds
+    forward passes.
+
+    Returns
+    -------
+    InsertionResult, or None when no motif passes the gate
+    """
+    import pandas as pd
+
+    from .insertion import Placeable, insert, write_insertion
+
+    run_dir = Path(run_dir)
+    payload = check_consistency(run_dir, ("cad", "cwga", "motifs"))
+    table_path = run_dir / "motifs" / "motifs.tsv"
+    if "motifs" not in payload["steps"] or not table_path.exists():
+        raise MednaError(f"{run_dir}: no motifs to insert", hint=f"run 'medna-interp motifs {run_dir}' first")
+    if n_backgrounds < 1 or bootstrap < 0 or max_evalue < 0:
+        raise MednaError("insertion needs at least one background, and a non-negative bootstrap and E-value gate")
+    inputs = payload["steps"]["cad"]["inputs"]
+    motifs = pd.read_csv(table_path, sep="\t", keep_default_na=False)
+    motifs = motifs[motifs.motif != ""]
+    matrices = run_motif_matrices(run_dir)
+    evalues = pd.to_numeric(motifs.evalue, errors="coerce")
+    tested = motifs[(evalues <= max_evalue) & motifs.motif.isin(list(matrices))]
+    placeables = [Placeable(row.motif, row.consensus, matrices[row.motif].pwm) for row in tested.itertuples()]
+    options = {"n_backgrounds": n_backgrounds, "background": background, "strand": strand, "consensus": consensus,
+               "bootstrap": bootstrap, "max_evalue": max_evalue}
+    result = None
+    if placeables:
+        model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
+        data, _ = run_data(run_dir, common.length)
+        result = insert(model, data, placeables, background=background, n_backgrounds=n_backgrounds, strand=strand,
+                        consensus=consensus, bootstrap=bootstrap, seed=common.seed,
+                        batch_size=max(common.batch_size, 256))
+    upstream = upstream_ids(payload["steps"], "insertion")
+    record = _record("insertion", options, {name: entry["path"] for name, entry in inputs.items()}, common, upstream,
+                     fingerprint_inputs=False)
+    with step_outputs(run_dir, "insertion", record) as stage:
+        folder = stage.path / "insertion"
+        folder.mkdir()
+        untested = sorted(set(motifs.motif) - set(tested.motif))
+        if result is not None:
+            write_insertion(result, folder, extra={"not_tested": untested, "max_evalue": max_evalue})
+        else:
+            (folder / "insertion.json").write_text(json.dumps(
+                {"options": options, "motifs": [], "not_tested": untested, "max_evalue": max_evalue}, indent=2) + "\n")
+    return result
 
 
 def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,

@@ -103,6 +103,12 @@ class TrainConfig:
     #: fraction of all steps spent warming the learning rate up linearly, after which it
     #: decays linearly to 0; 0 keeps it constant
     warmup: float | None = None
+    #: per-base probability of replacing a training base by a random one, drawn anew each
+    #: epoch (the centre base is kept); 0 trains on the windows as given
+    augment: float = 0.0
+    #: decay of an exponential moving average of the weights, which is then what is
+    #: validated and kept; 0 keeps the raw weights
+    ema: float = 0.0
 
     def resolved(self, start: str, lr: float) -> "TrainConfig":
         """A copy with every ``None`` replaced by the default for ``start`` (pretrained or scratch)."""
@@ -161,6 +167,15 @@ def training_split(train_path, valid_path=None, negatives=None, length: int | No
     return train_data, valid_data
 
 
+def _substitute(sequences: list[str], rate: float, rng: np.random.Generator) -> list[str]:
+    """Each base except the centre replaced by a uniformly drawn base with probability ``rate``."""
+    array = np.array([list(s) for s in sequences])
+    hit = rng.random(array.shape) < rate
+    hit[:, array.shape[1] // 2] = False
+    array[hit] = rng.choice(list("ACGT"), size=int(hit.sum()))
+    return ["".join(row) for row in array]
+
+
 def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, config: TrainConfig,
         lr: float, progress: bool = True) -> TrainResult:
     """Train in place and leave ``model`` holding the best epoch's weights."""
@@ -180,6 +195,9 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, warmup_then_decay(config.epochs * -(-len(train_data) // config.batch_size), config.warmup))
 
+    averaged = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema)) if config.ema > 0 else None
+    scored = averaged.module if averaged is not None else model
     best_score, best_state, best_epoch, stale = -np.inf, None, 0, 0
     history: list[dict] = []
     for epoch in range(1, config.epochs + 1):
@@ -189,7 +207,10 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False)
         losses = []
         for index in bar:
-            inputs = model.tokenize([train_data.sequences[i] for i in index])
+            batch = [train_data.sequences[i] for i in index]
+            if config.augment > 0:
+                batch = _substitute(batch, config.augment, rng)
+            inputs = model.tokenize(batch)
             target = labels[index].to(device)
             optimiser.zero_grad(set_to_none=True)
             loss = flooding_loss(F.cross_entropy(model.run(inputs).logits, target), config.flood)
@@ -200,9 +221,11 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
                 fgm.restore()
             optimiser.step()
             schedule.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses):.4f}")
-        metrics = binary_metrics(valid_data.labels, predict_proba(model, valid_data.sequences, config.batch_size))
+        metrics = binary_metrics(valid_data.labels, predict_proba(scored, valid_data.sequences, config.batch_size))
         record = {"epoch": epoch, "train_loss": float(np.mean(losses)), **metrics.to_dict()}
         history.append(record)
         if progress:
@@ -210,7 +233,7 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
                   f"AUC {metrics.auc:.4f}  ACC {metrics.acc:.4f}", flush=True)
         if metrics.auprc > best_score:
             best_score, best_epoch, stale = metrics.auprc, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = copy.deepcopy(scored.state_dict())
         else:
             stale += 1
             if stale >= config.patience:

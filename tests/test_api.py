@@ -100,3 +100,21 @@ def test_example_script_runs(tmp_path):
     assert "cad kmer: top tokens" in result.stdout and (tmp_path / "motifs" / "motifs.tsv").exists()
     peak = int(re.search(r"peaks at window position (\d+)", result.stdout).group(1))
     assert 17 <= peak <= 25  # the GAGG core over the central base (21)
+
+
+def test_insert_pairs_and_variant_effects_from_python():
+    import medna_interp as mi
+
+    model = mi.load(DEMO_CHECKPOINT, device="cpu")
+    data = mi.synthetic(300, seed=2)
+    result = mi.insert(model, data.sequences, data.labels, ["GAGG"], background="negatives", n_backgrounds=30,
+                       bootstrap=100)
+    assert result.summary[0]["best"]["offset"] == 19 and result.summary[0]["best"]["ci_low"] > 0
+    spacing = mi.pairs(model, data.sequences, None, ("GAGG", "AAAAA"), background="shuffled", n_backgrounds=10,
+                       bootstrap=0)
+    assert set(spacing.orientation) == {"same", "opposite"} and (spacing.offset_a == 19).all()
+    window = next(s for s, y in zip(data.sequences, data.labels) if y == 1 and s[19:23] == "GAGG")
+    effects = mi.variant_effects(model, [window], [22], ["T"])
+    assert effects.rank_fraction[0] <= 0.1
+    with pytest.raises(mi.MednaError, match="differ from the window's G"):
+        mi.variant_effects(model, [window], [22], ["G"])

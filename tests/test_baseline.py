@@ -101,7 +101,8 @@ def test_report_banner_when_the_explained_model_is_below_its_baseline(tmp_path, 
     data = write_synthetic(tmp_path / "d", n_train=0, n_test=300, seed=2) / "test.tsv"
     options = RunOptions(cad={"views": ("kmer",)}, cwga={"views": ("kmer",), "n_samples": 10, "steps": 4,
                                                           "progress": False},
-                         motifs={"database": DatabaseChoice(tax="insects"), "raw_baseline": False})
+                         motifs={"database": DatabaseChoice(tax="insects"), "raw_baseline": False},
+                         insertion={"n_backgrounds": 5, "bootstrap": 0})
     run(checkpoint, data, tmp_path / "run", options, Common(device="cpu"), log=lambda _: None)
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["warnings"][0].startswith("the explained model is below its baseline: validation AUC 0.900")

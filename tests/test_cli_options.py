@@ -33,7 +33,8 @@ def bad_numbers(kind: Number) -> list[str]:
 BAD_BY_TYPE = {_device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["martians", "insects,martians"]}
 #: options whose values only the inputs can judge; each is run for real below
 SEMANTIC = {"--negatives", "--kmer-encoder", "--bpe-encoder", "--valid", "--grammar", "--jaspar-release",
-            "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run", "--truth"}
+            "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run", "--truth",
+            "--pair", "--offsets", "--data"}
 #: flags and outputs, tested in test_outputs.py
 NOT_VALUES = {"-h", "-o", "--output", "--version"}
 
@@ -173,6 +174,18 @@ def semantic_cases():
         (["import-checkpoint", nope, "--kmer-encoder", nope, "--bpe-encoder", nope, "-o", "{out}"], "no such file"),
         (["demo", "-o", "{out}", "--checkpoint", nope], "demo checkpoint not found"),
         (["info", nope], "checkpoint directory not found"),
+        (["insert", "{demo}", "{data}", "-o", "{out}", "--motif", "GAGG", "--pair", "GAGG,CCC"],
+         "CCC is not one of the motifs"),
+        (["insert", "{demo}", "{data}", "-o", "{out}", "--motif", "GAGG", "--offsets", "5-99"],
+         "fall outside the window"),
+        (["insert", "{demo}", "{data}", "-o", "{out}", "--motif", "GAGG", "--offsets", "x"], "give a 0-based start"),
+        (["insert", "{demo}", "{data}", "-o", "{out}", "--motif", "G@GG"], "is not an IUPAC letter"),
+        (["insert", "--from-run", "{run}"], "no motifs to insert"),
+        (["insert", "--from-run", "{root}"], "not a run directory"),
+        (["insert", "{demo}", "--from-run", "{run}"], "give no CKPT, DATA, --motif, --pair, --offsets or -o"),
+        (["insert", "{demo}", "{data}", "-o", "{out}"], "insert needs CKPT DATA -o DIR --motif"),
+        (["variants", "{demo}", "{root}/a_file", "-o", "{out}", "--data", nope], "no such file"),
+        (["variants", "{demo}", nope, "-o", "{out}"], "cannot read variants"),
     ] + ([] if torch.cuda.is_available() else
          [(["predict", "{demo}", "{data}", "-o", "{out}.tsv", "--device", "cuda"], "no CUDA device")])
 

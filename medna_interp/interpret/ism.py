@@ -56,6 +56,15 @@ def _log_odds(model: MednaDFM, sequences: list[str]) -> np.ndarray:
     return (logits[:, 1] - logits[:, 0]).cpu().numpy()
 
 
+def log_odds(model: MednaDFM, sequences: Sequence[str], batch_size: int = 512) -> np.ndarray:
+    """Log-odds of P(modified) for each window, ``batch_size`` windows per forward pass, shape (N,)."""
+    sequences = list(sequences)
+    model.eval()
+    with torch.inference_mode():
+        parts = [_log_odds(model, sequences[s:s + batch_size]) for s in range(0, len(sequences), batch_size)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
+
+
 def ism(model: MednaDFM, sequences: Sequence[str], batch_size: int = 512) -> IsmResult:
     """Score all 3 L substitutions of each window, ``batch_size`` variants per forward pass.
 
@@ -78,11 +87,8 @@ def ism(model: MednaDFM, sequences: Sequence[str], batch_size: int = 512) -> Ism
                     variants.append(sequence[:position] + base + sequence[position + 1:])
                     where.append((i, position, b))
     scores = np.empty((len(sequences), length, 4), dtype=np.float32)
-    with torch.inference_mode():
-        reference = np.concatenate([_log_odds(model, sequences[s:s + batch_size])
-                                    for s in range(0, len(sequences), batch_size)])
-        values = np.concatenate([_log_odds(model, variants[s:s + batch_size])
-                                 for s in range(0, len(variants), batch_size)]) if variants else np.empty(0)
+    reference = log_odds(model, sequences, batch_size)
+    values = log_odds(model, variants, batch_size)
     for i, sequence in enumerate(sequences):
         scores[i, np.arange(length), [BASES.index(c) for c in sequence]] = reference[i]
     index = np.asarray(where, dtype=np.int64).reshape(-1, 3)

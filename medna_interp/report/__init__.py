@@ -16,7 +16,9 @@ def _without_images(content: dict) -> dict:
     """report.json carries the numbers; the PNGs stay in motifs/logos/."""
     sources = [{**entry, "motifs": [{k: v for k, v in m.items() if k not in ("logo", "aligned_logo")}
                                     for m in entry["motifs"]]} for entry in content["sources"]]
-    return {**{k: v for k, v in content.items() if k != "images"}, "sources": sources}
+    grammar = {k: v for k, v in (content.get("grammar") or {}).items() if k != "profiles"}
+    return {**{k: v for k, v in content.items() if k not in ("images", "grammar")}, "sources": sources,
+            "grammar": grammar}
 
 
 class ReportFiles(NamedTuple):

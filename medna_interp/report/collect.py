@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import MednaError
+from ..insertion import file_stem
 from ..motifs.jaspar import jaspar_url
 from ..motifs.logos import logo_stem
 from ..outputs import PROVENANCE, read_provenance
@@ -52,7 +54,7 @@ def check_run(run_dir: Path) -> dict:
         how = "; ".join(f"{step}: {REQUIRED[step][1].format(run=run_dir)}" for step in missing)
         raise MednaError(f"{run_dir}: missing steps {', '.join(missing)} (run them with {how}, "
                          f"or all at once with 'medna-interp run CKPT DATA -o {run_dir}')")
-    return check_consistency(run_dir, (*REQUIRED, "ism", "effects", "faithfulness"))
+    return check_consistency(run_dir, (*REQUIRED, "ism", "effects", "insertion", "faithfulness"))
 
 
 def _model_versus_baseline(checkpoint: str) -> dict:
@@ -101,6 +103,7 @@ def collect(run_dir: Path) -> dict:
     effects = {}
     if "effects" in steps and (run_dir / "effects.tsv").exists():
         effects = pd.read_csv(run_dir / "effects.tsv", sep="\t", keep_default_na=False).set_index("motif")
+    insertion, grammar = _insertion(run_dir, steps)
     sources = []
     for source, group in motifs.groupby("source", sort=False):
         found = group[group.motif != ""]
@@ -117,6 +120,8 @@ def collect(run_dir: Path) -> dict:
                 effect = effects.loc[row["motif"]]
                 row.update(effect_delta_p=float(effect.mean_delta_p), effect_q=float(effect.q_value),
                            effect_windows=int(effect.windows_with_site))
+            if row["motif"] in insertion:
+                row.update(insertion[row["motif"]])
             rows.append(row)
         rows.sort(key=lambda r: r.get("effect_delta_p", 0.0))  # the motifs the model needs most first
         sources.append({"source": source, "motifs": rows})
@@ -169,4 +174,26 @@ def collect(run_dir: Path) -> dict:
         "tokens": tokens,
         "dims": _records(dims.head(10)),
         "images": positional,
+        "grammar": grammar,
     }
+
+
+def _insertion(run_dir: Path, steps: dict) -> tuple[dict, dict]:
+    """(motif -> insertion columns of the motif table, the grammar section: profile images
+    per motif and the motifs above the E-value gate)."""
+    path = run_dir / "insertion" / "insertion.json"
+    if "insertion" not in steps or not path.exists():
+        return {}, {}
+    payload = json.loads(path.read_text())
+    # negatives are real windows of the data; shuffles stand in where there are none
+    chosen: dict[str, dict] = {}
+    for entry in payload.get("motifs", []):
+        if entry.get("best") and (entry["motif"] not in chosen or entry["background"] == "negatives"):
+            chosen[entry["motif"]] = entry
+    columns = {motif: {"insert_delta_p": e["best"]["mean_delta_p"], "insert_low": e["best"]["ci_low"],
+                       "insert_high": e["best"]["ci_high"], "insert_offset": e["best"]["offset"],
+                       "insert_strand": e["best"]["strand"], "insert_background": e["background"]}
+               for motif, e in chosen.items()}
+    images = {motif: _image(run_dir / "insertion" / f"insertion_{file_stem(motif)}.png") for motif in chosen}
+    return columns, {"profiles": images, "not_tested": payload.get("not_tested", []),
+                     "max_evalue": payload.get("max_evalue")}

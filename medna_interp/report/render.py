@@ -60,6 +60,13 @@ def _image(data: str | None, css: str, alt: str) -> str:
     return f'<img class="{css}" alt="{_e(alt)}" src="{data}">' if data else ""
 
 
+def _insertion_cell(motif: dict) -> str:
+    if motif.get("insert_delta_p") is None:
+        return "—"
+    return (f"{_num(motif['insert_delta_p'])} [{_num(motif['insert_low'])}, {_num(motif['insert_high'])}] "
+            f"<small>{_e(motif['insert_strand'])}, {_e(motif['insert_background'])}</small>")
+
+
 def render(content: dict) -> str:
     """The self-contained HTML page (images inlined as data URIs, no external references) of ``content``."""
     summary = content["summary"]
@@ -117,7 +124,9 @@ def render(content: dict) -> str:
         parts.append(_table(content["faithfulness"], columns))
     parts.append("<h2>Discovered motifs</h2><p>&Delta;P when ablated: mean change in P(modified) of the positives "
                  "carrying a site when those sites are shuffled (composition kept); the motifs the model needs "
-                 "most come first, with the Benjamini-Hochberg q of a Wilcoxon signed-rank test.</p>")
+                 "most come first, with the Benjamini-Hochberg q of a Wilcoxon signed-rank test. &Delta;P when "
+                 "inserted: mean change in P(modified) when the motif is written into background windows at its "
+                 "best start (see the grammar section), with a bootstrap 95 % interval.</p>")
     for entry in content["sources"]:
         parts.append(f"<h3>{_e(entry['source'])}</h3>")
         if not entry["motifs"]:
@@ -135,13 +144,30 @@ def render(content: dict) -> str:
                 f"<td>{_num(m['best_match_e'])}</td><td>{_num(m['best_match_q'])}</td>"
                 f"<td>{_image(m['aligned_logo'], 'aligned', 'aligned match')}</td>"
                 f"<td data-v='{m.get('effect_delta_p', '')}'>{_num(m.get('effect_delta_p'))}</td>"
-                f"<td>{_num(m.get('effect_q'))}</td><td>{_num(m.get('effect_windows'))}</td></tr>")
+                f"<td>{_num(m.get('effect_q'))}</td><td>{_num(m.get('effect_windows'))}</td>"
+                f"<td data-v='{m.get('insert_delta_p', '')}'>{_insertion_cell(m)}</td>"
+                f"<td>{_e(m.get('insert_offset', '—'))}</td></tr>")
         parts.append("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th>"
                      "<th>p</th><th>Sites</th><th>With site: pos / neg</th><th>Best match</th><th>Match p</th>"
                      "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th>"
-                     "<th>&Delta;P when ablated</th><th>Effect q</th><th>Positives with a site</th></tr></thead><tbody>"
+                     "<th>&Delta;P when ablated</th><th>Effect q</th><th>Positives with a site</th>"
+                     "<th>&Delta;P when inserted [95 % CI]</th><th>Best start</th></tr></thead><tbody>"
                      + "".join(rows) + "</tbody></table>")
 
+    grammar = content.get("grammar") or {}
+    if grammar.get("profiles"):
+        parts.append("<h2>Grammar: where a motif must sit</h2><p>Each motif written into background windows "
+                     "(negatives of the data, and dinucleotide shuffles with the centre kept) at every start on "
+                     "both strands; the mean change in P(modified) with its bootstrap 95 % interval. A placement "
+                     "that would change the centre base is skipped. The grey point is a k-mer of the same "
+                     "composition at the motif's best start.</p><div>")
+        for motif, data in grammar["profiles"].items():
+            if data:
+                parts.append(f"<figure>{_image(data, 'positional', motif)}<figcaption>{_e(motif)}</figcaption></figure>")
+        parts.append("</div>")
+    if grammar.get("not_tested"):
+        parts.append(f"<p>Not inserted (STREME E above {_num(grammar.get('max_evalue'))}): "
+                     f"{_e(', '.join(grammar['not_tested']))}.</p>")
     parts.append(f"<h2>Top tokens</h2><p>Top {len(next(iter(content['tokens'].values()), []))} tokens per "
                  "method and view; click a header to sort.</p><div class='tables'>")
     layouts = {"cad": [("token", "Token"), ("cad", "CAd"), ("p_value", "p"), ("q_value", "q"), ("n_pos", "n+"),
