@@ -39,6 +39,9 @@ CONFIGS = {
     "tiny-aug0.1-ema0.99": ("tiny", {"augment": 0.1, "ema": 0.99}, {}),
     "tiny-aug0.1-e40": ("tiny", {"augment": 0.1, "epochs": 40}, {}),
     "tiny-aug0.1-lr1e-3": ("tiny", {"augment": 0.1, "lr": 1e-3}, {}),
+    "tiny-aug0.2-e40": ("tiny", {"augment": 0.2, "epochs": 40}, {}),
+    "tiny-aug0.3-e40": ("tiny", {"augment": 0.3, "epochs": 40}, {}),
+    "tiny-aug0.2-e40-p8": ("tiny", {"augment": 0.2, "epochs": 40, "patience": 8}, {}),
     "tiny-kmer-only": ("tiny", {}, {"fusion": "kmer_only"}),
     "tiny-concat": ("tiny", {}, {"fusion": "concat"}),
 }

@@ -22,7 +22,8 @@ from medna_interp.synth import Grammar, write_synthetic
 from medna_interp.train import TrainConfig, train
 
 SEED = 0
-TRAIN_CONFIG = TrainConfig(epochs=15, lr=1e-3, flood=0.06, fgm_epsilon=0.0, patience=5, seed=SEED, warmup=0.0)
+TRAIN_CONFIG = TrainConfig(epochs=15, lr=1e-3, flood=0.06, fgm_epsilon=0.0, patience=5, seed=SEED, warmup=0.0,
+                           augment=0.0)
 
 CARD = """# MEDNA-DFM demo checkpoint (tiny, synthetic)
 

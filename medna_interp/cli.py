@@ -173,7 +173,7 @@ def cmd_train(args) -> None:
     config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
                          patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
-                         warmup=args.warmup)
+                         warmup=args.warmup, augment=args.augment)
     path, result = train(args.train, args.output, valid_path=args.valid, negatives=args.negatives, size=args.size,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
                          model_config=model_config, config=config, length=args.length or None,
@@ -585,7 +585,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expert-ff", type=POSITIVE, help="expert feed-forward width (default: by size; 256 for DNABERT)")
     p.add_argument("--dropout", type=PROBABILITY,
                    help="dropout of the experts and classifier (default: 0.5, the paper's; 0.1 for --size small)")
-    p.add_argument("--epochs", type=POSITIVE, default=20)
+    p.add_argument("--epochs", type=POSITIVE, help="most epochs (default: 40 from scratch, 20 from DNABERT)")
+    p.add_argument("--augment", type=PROBABILITY,
+                   help="per-base probability of a random substitution in each training batch, the centre kept "
+                        "(default: 0.2 from scratch, 0 from DNABERT)")
     p.add_argument("--patience", type=POSITIVE, default=4, help="epochs without a better valid AUPRC before stopping")
     p.add_argument("--lr", type=Number(float, 0, open_low=True),
                    help="AdamW learning rate (default: 1e-5 from DNABERT, else by size)")

@@ -5,8 +5,9 @@ the data's negative windows) at every offset on each strand; the change in P(mod
 and in the log-odds against the untouched background, averaged over backgrounds with a
 bootstrap interval, is the motif's positional profile. A pair of motifs (A at its best
 offset, B swept over every offset that does not overlap it, in both relative
-orientations) adds the interaction term ``(AB - bg) - (A - bg) - (B - bg)``: positive when
-the model wants both together (AND-like grammar).
+orientations) gives a spacing profile, what B adds where A already sits (``P(AB) - P(A)``),
+and the interaction term ``(AB - bg) - (A - bg) - (B - bg)``: positive when the model
+wants both together (AND-like grammar).
 
 The window's centre base is the candidate site of iDNA-MS windows: a placement that would
 change it is skipped and counted, never scored. Shuffles keep the centre and shuffle each
@@ -38,8 +39,8 @@ STRANDS = ("+", "-")
 COLUMNS = ["motif", "role", "sequence", "strand", "offset", "background", "n", "skipped", "mean_delta_p",
            "ci_low", "ci_high", "mean_delta_logit"]
 PAIR_COLUMNS = ["motif_a", "strand_a", "offset_a", "motif_b", "offset_b", "orientation", "background", "n",
-                "mean_delta_p", "ci_low", "ci_high", "interaction", "interaction_low", "interaction_high",
-                "mean_delta_logit"]
+                "mean_delta_p", "ci_low", "ci_high", "delta_p_given_a", "given_a_low", "given_a_high", "interaction",
+                "interaction_low", "interaction_high", "mean_delta_logit"]
 _COMPLEMENT = str.maketrans("ACGT", "TGCA")
 
 
@@ -389,9 +390,11 @@ def _pair_rows(model, a: Placeable, b: Placeable, kind: str, bgs: list[str], ins
         p_ab = _sigmoid(logit_ab)
         b_alone = _score_placements(model, bgs, kmers, (strand_b,), offsets_b, batch_size).p[:, 0, :]
         delta = p_ab - base_p[:, None]
-        interaction = p_ab - p_a[:, None] - b_alone + base_p[:, None]
+        given_a = p_ab - p_a[:, None]
+        interaction = given_a - b_alone + base_p[:, None]
         delta_logit = logit_ab - base_logit[:, None]
         low, high = resample.interval(delta)
+        g_low, g_high = resample.interval(given_a)
         i_low, i_high = resample.interval(interaction)
         for o, offset in enumerate(offsets_b):
             n = int((~np.isnan(interaction[:, o])).sum())
@@ -399,6 +402,8 @@ def _pair_rows(model, a: Placeable, b: Placeable, kind: str, bgs: list[str], ins
                         "offset_b": offset, "orientation": orientation, "background": kind, "n": n,
                         "mean_delta_p": float(np.nanmean(delta[:, o])) if n else np.nan,
                         "ci_low": float(low[o]), "ci_high": float(high[o]),
+                        "delta_p_given_a": float(np.nanmean(given_a[:, o])) if n else np.nan,
+                        "given_a_low": float(g_low[o]), "given_a_high": float(g_high[o]),
                         "interaction": float(np.nanmean(interaction[:, o])) if n else np.nan,
                         "interaction_low": float(i_low[o]), "interaction_high": float(i_high[o]),
                         "mean_delta_logit": float(np.nanmean(delta_logit[:, o])) if n else np.nan})
@@ -411,11 +416,12 @@ def _pair_summary(rows: list[dict], a: str, b: str, kind: str) -> list[dict]:
         chosen = [r for r in rows if r["orientation"] == orientation and r["n"] > 0]
         if not chosen:
             continue
-        best = max(chosen, key=lambda r: r["mean_delta_p"])
+        best = max(chosen, key=lambda r: r["delta_p_given_a"])
         out.append({"motif_a": a, "motif_b": b, "background": kind, "orientation": orientation,
                     "strand_a": best["strand_a"], "offset_a": best["offset_a"], "best_offset_b": best["offset_b"],
-                    **{k: best[k] for k in ("n", "mean_delta_p", "ci_low", "ci_high", "interaction",
-                                            "interaction_low", "interaction_high")}})
+                    **{k: best[k] for k in ("n", "mean_delta_p", "ci_low", "ci_high", "delta_p_given_a",
+                                            "given_a_low", "given_a_high", "interaction", "interaction_low",
+                                            "interaction_high")}})
     return out
 
 
@@ -463,15 +469,16 @@ def _spacing_figure(pairs: pd.DataFrame, a: str, b: str, stem: Path) -> None:
             part = rows[(rows.background == kind) & (rows.orientation == orientation)]
             if part.empty:
                 continue
-            axes[0][k].plot(part.offset_b, part.mean_delta_p, "o-", ms=2.5, color=colour, label=orientation)
-            axes[0][k].fill_between(part.offset_b, part.ci_low, part.ci_high, color=colour, alpha=0.2, lw=0)
+            axes[0][k].plot(part.offset_b, part.delta_p_given_a, "o-", ms=2.5, color=colour, label=orientation)
+            axes[0][k].fill_between(part.offset_b, part.given_a_low, part.given_a_high, color=colour, alpha=0.2,
+                                    lw=0)
             axes[1][k].plot(part.offset_b, part.interaction, "o-", ms=2.5, color=colour, label=orientation)
             axes[1][k].fill_between(part.offset_b, part.interaction_low, part.interaction_high, color=colour,
                                     alpha=0.2, lw=0)
         first = rows[rows.background == kind].iloc[0] if len(rows[rows.background == kind]) else None
         title = f"{a} at {first.offset_a} ({first.strand_a}) + {b}, into {kind}" if first is not None else kind
         axes[0][k].set_title(title, fontsize=9)
-        axes[0][k].set_ylabel("change in P(modified), A+B")
+        axes[0][k].set_ylabel("P(A+B) - P(A)")
         axes[1][k].set_ylabel("interaction")
         axes[1][k].set_xlabel(f"{b} start (0-based)")
         for axis in (axes[0][k], axes[1][k]):

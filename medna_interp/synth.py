@@ -54,6 +54,9 @@ class Grammar:
     decoy_weights: list[float] = field(default_factory=lambda: [0.25, 0.75])
     mutation_rate: float = 0.0
     label_noise: float = 0.0
+    #: fraction of decoys that carry every motif but one of them outside its allowed
+    #: starts: they teach a model that where a motif sits matters, not only that it is there
+    misplaced_fraction: float = 0.0
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> "Grammar":
@@ -81,6 +84,8 @@ class Grammar:
     def validate(self, source: str = "grammar") -> None:
         if self.logic not in ("and", "or"):
             raise MednaError(f"{source}: logic must be 'and' or 'or'")
+        if not 0 <= self.misplaced_fraction <= 1:
+            raise MednaError(f"{source}: misplaced_fraction must lie in [0, 1]")
         if abs(sum(self.background.values()) - 1.0) > 1e-6 or set(self.background) != set("ACGT"):
             raise MednaError(f"{source}: background must give A, C, G, T probabilities summing to 1")
         if len(self.decoy_weights) != len(self.motifs) or min(self.decoy_weights) < 0 or sum(self.decoy_weights) <= 0:
@@ -98,7 +103,12 @@ def _contains(sequence: str, motif: PlantedMotif) -> bool:
     return any(sequence[s : s + width] == motif.sequence for s in range(motif.start_min, motif.start_max + 1))
 
 
-def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator):
+def _misplaced_start(grammar: Grammar, motif: PlantedMotif, rng: np.random.Generator) -> int:
+    starts = [s for s in range(grammar.length - len(motif.sequence) + 1) if not motif.start_min <= s <= motif.start_max]
+    return int(rng.choice(starts))
+
+
+def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator, misplaced: int | None = None):
     bases = np.array(list("ACGT"))
     probabilities = np.array([grammar.background[b] for b in "ACGT"])
     centre = grammar.length // 2
@@ -108,7 +118,8 @@ def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator):
         sites, overlaps = [], False
         for index in carried:
             motif = grammar.motifs[index]
-            start = int(rng.integers(motif.start_min, motif.start_max + 1))
+            start = _misplaced_start(grammar, motif, rng) if index == misplaced else \
+                int(rng.integers(motif.start_min, motif.start_max + 1))
             end = start + len(motif.sequence)
             if any(start < e and s < end for _, s, e in sites):
                 overlaps = True
@@ -119,7 +130,7 @@ def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator):
         text = "".join(sequence)
         # Rejection keeps the truth clean: background must not add an unplanted motif.
         present = {i for i, m in enumerate(grammar.motifs) if _contains(text, m)}
-        if not overlaps and text[centre] == grammar.centre_base and present <= set(carried):
+        if not overlaps and text[centre] == grammar.centre_base and present <= set(carried) - {misplaced}:
             return text, sites
 
 
@@ -129,16 +140,20 @@ def generate(grammar: Grammar, n: int, rng: np.random.Generator, prefix: str):
     rows, sites = [], []
     for i in range(n):
         label = int(i % 2 == 0)
+        misplaced = None
         if label:
             carried = list(range(n_motifs)) if grammar.logic == "and" else \
                 sorted(rng.choice(n_motifs, size=int(rng.integers(1, n_motifs + 1)), replace=False).tolist())
         elif grammar.logic == "and" and n_motifs > 1 and rng.random() < grammar.decoy_fraction:
-            weights = np.asarray(grammar.decoy_weights, float) / sum(grammar.decoy_weights)
-            size = int(rng.integers(1, n_motifs))
-            carried = sorted(rng.choice(n_motifs, size=size, replace=False, p=weights).tolist())
+            if grammar.misplaced_fraction > 0 and rng.random() < grammar.misplaced_fraction:
+                carried, misplaced = list(range(n_motifs)), int(rng.integers(n_motifs))
+            else:
+                weights = np.asarray(grammar.decoy_weights, float) / sum(grammar.decoy_weights)
+                size = int(rng.integers(1, n_motifs))
+                carried = sorted(rng.choice(n_motifs, size=size, replace=False, p=weights).tolist())
         else:
             carried = []
-        sequence, planted = _draw(grammar, carried, rng)
+        sequence, planted = _draw(grammar, carried, rng, misplaced)
         if rng.random() < grammar.label_noise:
             label = 1 - label
         ident = f"{prefix}{i}"

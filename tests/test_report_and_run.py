@@ -216,6 +216,9 @@ def test_motifs_with_the_memelite_backend(finished_run, tmp_path, capsys):
     assert main(["report", str(run_dir)]) == 2  # the motif effects were measured on the earlier motifs
     assert f"rerun it: medna-interp mutate --from-run {run_dir}" in capsys.readouterr().err
     assert main(["mutate", "--from-run", str(run_dir)]) == 0
+    assert main(["report", str(run_dir)]) == 2  # and so were the insertions
+    assert f"rerun it: medna-interp insert --from-run {run_dir}" in capsys.readouterr().err
+    assert main(["insert", "--from-run", str(run_dir), "--n-backgrounds", "5", "--bootstrap", "0"]) == 0
     assert main(["report", str(run_dir)]) == 0
 
 

@@ -165,7 +165,8 @@ def test_training_from_dnabert_takes_the_papers_values():
     from medna_interp.train import DEFAULTS, TrainConfig
 
     config = TrainConfig().resolved("pretrained", 1e-5)
-    assert (config.fgm_epsilon, config.warmup, config.lr) == (1.0, 0.0, 1e-5) == (*DEFAULTS["pretrained"].values(), 1e-5)
+    assert (config.fgm_epsilon, config.warmup, config.augment, config.lr) == (1.0, 0.0, 0.0, 1e-5)
+    assert {k: getattr(config, k) for k in DEFAULTS["pretrained"]} == DEFAULTS["pretrained"]
     assert TrainConfig(fgm_epsilon=0.3).resolved("pretrained", 1e-5).fgm_epsilon == 0.3  # the user's value wins
 
 
@@ -192,3 +193,39 @@ def test_one_class_data_is_told_it_needs_both_classes(tiny_checkpoint, tmp_path,
     assert main(["cad", str(tiny_checkpoint), str(path), "-o", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "holds only positives (label 1); contrasting the classes needs both" in err and "--confidence" not in err
+
+
+def test_misplaced_decoys_carry_both_motifs_with_one_outside_its_starts():
+    import numpy as np
+
+    from medna_interp.synth import Grammar, generate
+
+    grammar = Grammar(decoy_fraction=1.0, misplaced_fraction=1.0)
+    rows, sites = generate(grammar, 200, np.random.default_rng(0), "s")
+    ranges = {m.name: (m.start_min, m.start_max) for m in grammar.motifs}
+    negatives = {ident for ident, label, _ in rows if label == 0}
+    by_window = {}
+    for ident, label, name, start, _, _ in sites:
+        if ident in negatives:
+            by_window.setdefault(ident, []).append(ranges[name][0] <= start <= ranges[name][1])
+    assert set(by_window) == negatives
+    assert all(len(placed) == 2 and sum(placed) == 1 for placed in by_window.values())
+    # the default stream of windows is unchanged by the option's existence
+    assert generate(Grammar(), 20, np.random.default_rng(0), "s") == \
+        generate(Grammar(misplaced_fraction=0.0), 20, np.random.default_rng(0), "s")
+
+
+def test_scratch_defaults_augment_and_pretrained_ones_do_not():
+    from medna_interp.train import TrainConfig, _substitute
+
+    assert TrainConfig().resolved("scratch", 5e-4).augment == 0.2
+    assert TrainConfig().resolved("scratch", 5e-4).epochs == 40
+    assert TrainConfig().resolved("pretrained", 1e-5).augment == 0.0
+    assert TrainConfig(augment=0.05).resolved("scratch", 5e-4).augment == 0.05
+    import numpy as np
+
+    windows = ["A" * 41] * 200
+    changed = _substitute(windows, 0.2, np.random.default_rng(0))
+    assert all(w[20] == "A" for w in changed)
+    fraction = np.mean([c != "A" for w in changed for c in w])
+    assert 0.12 < fraction < 0.18  # 0.2 x 3/4 of draws land on another base, centre excluded
