@@ -42,6 +42,13 @@ CONFIGS = {
     "tiny-aug0.2-e40": ("tiny", {"augment": 0.2, "epochs": 40}, {}),
     "tiny-aug0.3-e40": ("tiny", {"augment": 0.3, "epochs": 40}, {}),
     "tiny-aug0.2-e40-p8": ("tiny", {"augment": 0.2, "epochs": 40, "patience": 8}, {}),
+    "tiny-aug0.2-e40-noflood": ("tiny", {"augment": 0.2, "epochs": 40, "flood": 0.0}, {}),
+    "tiny-aug0.2-e40-lr1e-3": ("tiny", {"augment": 0.2, "epochs": 40, "lr": 1e-3}, {}),
+    "tiny-aug0.2-e40-drop0.1": ("tiny", {"augment": 0.2, "epochs": 40}, {"dropout": 0.1}),
+    "tiny-aug0.2-e40-wd0.05": ("tiny", {"augment": 0.2, "epochs": 40, "weight_decay": 0.05}, {}),
+    "tiny-aug0.2-e40-b32": ("tiny", {"augment": 0.2, "epochs": 40, "batch_size": 32}, {}),
+    "tiny-aug0.2-e30": ("tiny", {"augment": 0.2, "epochs": 30}, {}),
+    "tiny-aug0.25-e30": ("tiny", {"augment": 0.25, "epochs": 30}, {}),
     "tiny-kmer-only": ("tiny", {}, {"fusion": "kmer_only"}),
     "tiny-concat": ("tiny", {}, {"fusion": "concat"}),
 }

@@ -298,7 +298,8 @@ def train(
     if progress:
         print(f"training from {start}: lr {config.lr:g}, FGM epsilon {config.fgm_epsilon:g}"
               f"{' (off)' if config.fgm_epsilon == 0 else ''}, head dropout {model_config.dropout:g}, "
-              f"warm-up {config.warmup:g}, flooding {config.flood:g}, batch {config.batch_size}, "
+              f"warm-up {config.warmup:g}, flooding {config.flood:g}, base substitutions {config.augment:g}, "
+              f"up to {config.epochs} epochs, batch {config.batch_size}, "
               f"{len(train_data)} training and {len(valid_data)} validation windows", flush=True)
 
     result = fit(model, train_data, valid_data, config, config.lr, progress)

@@ -3,7 +3,7 @@ test set (the cross-dataset matrix of the paper, section 7), and optionally expl
 each model on its own test set (selection -> CAD -> CWGA -> motifs -> report).
 
     .venv/bin/python pipelines/idna_ms.py ../shared/data/idna_ms -o work/idna_ms \\
-        [--datasets 6mA_D.melanogaster 5hmC_M.musculus] [--size small] [--epochs 8] [--explain]
+        [--datasets 6mA_D.melanogaster 5hmC_M.musculus] [--size small] [--epochs N] [--explain]
 
 Each dataset folder holds train.tsv and test.tsv. Every stage is skipped when its
 outputs exist, so the script can be rerun after an interruption.
@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--datasets", nargs="*", help="default: every folder under ROOT with both files")
     parser.add_argument("--size", default="small", choices=("tiny", "small", "base"))
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--fgm-epsilon", type=float, default=0.0)
+    parser.add_argument("--epochs", type=int, help="default: train's (40 from scratch)")
+    parser.add_argument("--fgm-epsilon", type=float, help="default: train's (0 from scratch)")
     parser.add_argument("--explain", action="store_true", help="also run CAD/CWGA/motifs/report per dataset")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
