@@ -32,7 +32,7 @@ from .interpret.ism import log_odds
 from .io import SequenceSet
 from .models.medna_dfm import MednaDFM
 from .mutagenesis import IUPAC
-from .outputs import claim_directory, provenance, step_outputs
+from .outputs import Resources, claim_directory, provenance, step_outputs
 
 BACKGROUNDS = ("shuffled", "negatives")
 STRANDS = ("+", "-")
@@ -539,6 +539,7 @@ def run_insertion(checkpoint: str | os.PathLike, data_path: str | os.PathLike, o
     """``medna-interp insert CKPT DATA -o DIR --motif ...``: check everything, insert, write ``output``."""
     from .steps import Common, input_paths, load_checkpoint, load_data
 
+    started = Resources()
     common = common or Common()
     placeables = [Placeable.parse(text) for text in motifs]  # before anything is read
     pair_names = [parse_pair(text) for text in pairs]
@@ -560,6 +561,7 @@ def run_insertion(checkpoint: str | os.PathLike, data_path: str | os.PathLike, o
     result = insert(model, data, placeables, pairs=pair_names, background=background, n_backgrounds=n_backgrounds,
                     strand=strand, consensus=consensus, offsets=first_last, bootstrap=bootstrap, seed=common.seed,
                     batch_size=max(common.batch_size, 256))
-    with step_outputs(output, "insert", provenance(result.options, paths, common.seed), kind="insertion") as stage:
+    with step_outputs(output, "insert", provenance(result.options, paths, common.seed), kind="insertion",
+                      started=started) as stage:
         write_insertion(result, stage.path)
     return result

@@ -419,17 +419,18 @@ def changed_outputs(directory: str | os.PathLike, record: dict[str, Any]) -> lis
 
 @contextlib.contextmanager
 def step_outputs(directory: str | os.PathLike, step: str, record: dict[str, Any],
-                 kind: str = "run") -> Iterator[Stage]:
+                 kind: str = "run", started: Resources | None = None) -> Iterator[Stage]:
     """Stage a step's outputs, then publish them with their checksums in ``provenance.json``.
 
     ``record`` is the step's provenance (see :func:`provenance`); ``outputs`` (name ->
     sha256) is added to it. Files the same step wrote last time and did not write again
-    are removed; nothing else in ``directory`` is touched.
+    are removed; nothing else in ``directory`` is touched. ``started``: resources counted
+    from the step's start (default: from here, which misses work done before).
     """
     directory = Path(directory)
     payload = read_provenance(directory) if directory.exists() else {"steps": {}}
     previous = payload["steps"].get(step, {}).get("outputs", {})
-    resources = Resources()
+    resources = started or Resources()
     with staged(directory, replaces=previous) as stage:
         yield stage
         record["outputs"] = output_checksums(stage.path, (p.name for p in stage.path.iterdir()))

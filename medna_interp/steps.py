@@ -38,8 +38,8 @@ from .motifs.meme import find_tool
 from .motifs.motif import read_meme
 from .motifs.streme import StremeOptions
 from .motifs.tomtom import BACKENDS, TomtomOptions
-from .outputs import (PROVENANCE, atomic_file, changed_outputs, claim_directory, provenance, read_provenance,
-                      sha256_of, step_outputs)
+from .outputs import (PROVENANCE, Resources, atomic_file, changed_outputs, claim_directory, provenance,
+                      read_provenance, sha256_of, step_outputs)
 from .predict import predict_proba
 from .tokenize import BpeTokenizer
 
@@ -366,6 +366,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     -------
     StepResult : (CadResult, Selection)
     """
+    started = Resources()  # the step's wall time and memory include its computation
     paths = input_paths(checkpoint, data_path, common, kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder)
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
     model = model or load_checkpoint(checkpoint, common)
@@ -391,7 +392,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
                  batch_size=common.batch_size, standalone=standalone, attention=attention)
     record = _record("cad", options, paths, common, {}, reported=result.options)
     record.update(selection=selection.counts, data_metrics=selection.metrics)
-    with step_outputs(run_dir, "cad", record) as stage:
+    with step_outputs(run_dir, "cad", record, started=started) as stage:
         selection.write(stage.path / "selection.tsv")
         write_cad(result, stage.path)
     if fresh:
@@ -411,6 +412,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     -------
     StepResult : (CwgaResult, Selection)
     """
+    started = Resources()  # the step's wall time and memory include its computation
     paths = input_paths(checkpoint, data_path, common)
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
     model = model or load_checkpoint(checkpoint, common)
@@ -428,7 +430,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),
                                           "mean_abs_total": float(abs(a.total).mean())}
                                    for view, a in result.attributions.items()}
-    with step_outputs(run_dir, "cwga", record) as stage:
+    with step_outputs(run_dir, "cwga", record, started=started) as stage:
         selection.write(stage.path / "cwga_selection.tsv")
         write_cwga(result, stage.path, selection.data.ids, selection.labels)
     if fresh:
@@ -500,6 +502,7 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     -------
     DataFrame : one row per motif, the strongest loss of P(modified) first
     """
+    started = Resources()  # the step's wall time and memory include its computation
     import pandas as pd
 
     from .mutagenesis import motif_effects
@@ -523,7 +526,7 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     upstream = upstream_ids(payload["steps"], "effects")
     record = _record("effects", {"flank": flank}, {name: entry["path"] for name, entry in inputs.items()},
                      common, upstream, fingerprint_inputs=False)
-    with step_outputs(run_dir, "effects", record) as stage:
+    with step_outputs(run_dir, "effects", record, started=started) as stage:
         effects.to_csv(stage.path / "effects.tsv", sep="\t", index=False, float_format="%.6g")
     return effects
 
@@ -553,6 +556,7 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     -------
     InsertionResult, or None when no motif passes the gate
     """
+    started = Resources()  # the step's wall time and memory include its computation
     import pandas as pd
 
     from .insertion import Placeable, insert, write_insertion
@@ -583,7 +587,7 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     upstream = upstream_ids(payload["steps"], "insertion")
     record = _record("insertion", options, {name: entry["path"] for name, entry in inputs.items()}, common, upstream,
                      fingerprint_inputs=False)
-    with step_outputs(run_dir, "insertion", record) as stage:
+    with step_outputs(run_dir, "insertion", record, started=started) as stage:
         folder = stage.path / "insertion"
         folder.mkdir()
         untested = sorted(set(motifs.motif) - set(tested.motif))
@@ -607,6 +611,7 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     -------
     StepResult : (IsmResult, Selection)
     """
+    started = Resources()  # the step's wall time and memory include its computation
     from .baseline import BASES, one_hot
     from .interpret.ism import ism
 
@@ -624,7 +629,7 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     record = _record("ism", options, paths, common, {})
     record.update(selection=selection.counts, data_metrics=selection.metrics)
     positives = selection.labels == 1
-    with step_outputs(run_dir, "ism", record) as stage:
+    with step_outputs(run_dir, "ism", record, started=started) as stage:
         selection.write(stage.path / "ism_selection.tsv")
         np.savez_compressed(stage.path / "ism.npz", bases_per_base=result.mean_drop, max_drop=result.max_drop,
                             delta=result.delta, reference=result.reference)
@@ -650,6 +655,7 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
     -------
     Faithfulness
     """
+    started = Resources()  # the step's wall time and memory include its computation
     from .interpret.faithfulness import faithfulness, plot_curves
     from .motifs.export import available_sources, per_base_scores
     from .synth import planted_mask
@@ -692,7 +698,7 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
     record = _record("faithfulness", {"truth": str(truth) if truth else None}, paths, common, upstream,
                      fingerprint_inputs=False)
     record["positives"] = len(shared)
-    with step_outputs(run_dir, "faithfulness", record) as stage:
+    with step_outputs(run_dir, "faithfulness", record, started=started) as stage:
         result.table.to_csv(stage.path / "faithfulness.tsv", sep="\t", index=False, float_format="%.6g")
         result.curves.to_csv(stage.path / "faithfulness_curves.tsv", sep="\t", index=False, float_format="%.6g")
         plot_curves(result.curves, stage.path / "faithfulness", len(shared))

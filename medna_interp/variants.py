@@ -20,7 +20,7 @@ from .errors import MednaError
 from .interpret.ism import BASES, ism
 from .io import SequenceSet
 from .models.medna_dfm import MednaDFM
-from .outputs import claim_directory, provenance, step_outputs
+from .outputs import Resources, claim_directory, provenance, step_outputs
 
 COLUMNS = ["id", "window_id", "position", "ref", "alt", "p_ref", "p_alt", "delta_p", "delta_logit", "rank_by_drop",
            "n_changes", "rank_fraction"]
@@ -151,6 +151,7 @@ def run_variants(checkpoint: str | os.PathLike, variants_path: str | os.PathLike
     from .io import read_sequences
     from .steps import Common, input_paths, load_checkpoint
 
+    started = Resources()
     common = common or Common()
     data = read_sequences(data_path, length=common.length) if data_path is not None else None
     variants = read_variants(variants_path, data, common.length)  # every line checked before any work
@@ -159,6 +160,6 @@ def run_variants(checkpoint: str | os.PathLike, variants_path: str | os.PathLike
     model = load_checkpoint(checkpoint, common)
     table = variant_effects(model, variants, max(common.batch_size, 256))
     with step_outputs(output, "variants", provenance({"n_variants": len(variants)}, paths, common.seed),
-                      kind="variants") as stage:
+                      kind="variants", started=started) as stage:
         table.to_csv(stage.path / "variants.tsv", sep="\t", index=False, float_format="%.6g")
     return table
