@@ -493,6 +493,18 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     return result
 
 
+def _discovered_motifs(run_dir: Path, purpose: str):
+    """(the run's checked provenance, the rows of ``motifs/motifs.tsv`` that name a motif)."""
+    import pandas as pd
+
+    payload = check_consistency(run_dir, ("cad", "cwga", "motifs"))
+    table_path = run_dir / "motifs" / "motifs.tsv"
+    if "motifs" not in payload["steps"] or not table_path.exists():
+        raise MednaError(f"{run_dir}: no motifs to {purpose}", hint=f"run 'medna-interp motifs {run_dir}' first")
+    motifs = pd.read_csv(table_path, sep="\t", keep_default_na=False)
+    return payload, motifs[motifs.motif != ""]
+
+
 def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = Common(),
                 model: MednaDFM | None = None):
     """The causal effect of every motif in ``RUN/motifs/motifs.tsv``: its sites shuffled in the
@@ -508,17 +520,12 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     from .mutagenesis import motif_effects
 
     run_dir = Path(run_dir)
-    payload = check_consistency(run_dir, ("cad", "cwga", "motifs"))
-    table_path = run_dir / "motifs" / "motifs.tsv"
-    if "motifs" not in payload["steps"] or not table_path.exists():
-        raise MednaError(f"{run_dir}: no motifs to ablate", hint=f"run 'medna-interp motifs {run_dir}' first")
+    payload, motifs = _discovered_motifs(run_dir, "ablate")
     if flank < 0:
         raise MednaError(f"flank must not be negative, got {flank}")
     inputs = payload["steps"]["cad"]["inputs"]
     model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
     data, _ = run_data(run_dir, common.length)
-    motifs = pd.read_csv(table_path, sep="\t", keep_default_na=False)
-    motifs = motifs[motifs.motif != ""]
     sites_path = run_dir / "motifs" / "sites.tsv"
     sites = pd.read_csv(sites_path, sep="\t", dtype={"id": str}) if sites_path.exists() else \
         pd.DataFrame(columns=["motif", "id", "label", "start", "end"])
@@ -562,15 +569,10 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     from .insertion import Placeable, insert, write_insertion
 
     run_dir = Path(run_dir)
-    payload = check_consistency(run_dir, ("cad", "cwga", "motifs"))
-    table_path = run_dir / "motifs" / "motifs.tsv"
-    if "motifs" not in payload["steps"] or not table_path.exists():
-        raise MednaError(f"{run_dir}: no motifs to insert", hint=f"run 'medna-interp motifs {run_dir}' first")
+    payload, motifs = _discovered_motifs(run_dir, "insert")
     if n_backgrounds < 1 or bootstrap < 0 or max_evalue < 0:
         raise MednaError("insertion needs at least one background, and a non-negative bootstrap and E-value gate")
     inputs = payload["steps"]["cad"]["inputs"]
-    motifs = pd.read_csv(table_path, sep="\t", keep_default_na=False)
-    motifs = motifs[motifs.motif != ""]
     matrices = run_motif_matrices(run_dir)
     evalues = pd.to_numeric(motifs.evalue, errors="coerce")
     tested = motifs[(evalues <= max_evalue) & motifs.motif.isin(list(matrices))]
