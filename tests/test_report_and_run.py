@@ -259,3 +259,18 @@ def test_faithfulness_ranks_cwga_and_ism_above_random(finished_run, tmp_path, ca
     capsys.readouterr()
     assert main(["report", str(run_dir)]) == 2  # ISM is a new source: the motifs are stale until rerun
     assert f"medna-interp motifs {run_dir}" in capsys.readouterr().err
+
+
+def test_deletion_keeps_the_centre_and_the_composition():
+    import numpy as np
+
+    from medna_interp.interpret.faithfulness import delete_top
+
+    sequence = "ACGTACGTACGTACGTACGTAGGGGCCCCTTTTAAAACCCC"
+    scores = np.zeros(41)
+    scores[20] = 10.0  # the centre ranked first is still never moved
+    scores[21:25] = [5, 4, 3, 2]
+    for k in (1, 4, 8, 41):
+        deleted = delete_top(sequence, scores, k)
+        assert deleted[20] == sequence[20] and sorted(deleted) == sorted(sequence)
+    assert all(delete_top(sequence, scores, 4)[p] != sequence[p] for p in range(21, 25))

@@ -1,11 +1,11 @@
 """Which per-base explanation is the most faithful? Deletion curves and planted-site recovery.
 
 For each method's per-base scores (CAD and CWGA per view, ISM, and a random ranking as
-the floor) the top-k ranked bases of each positive are replaced, k growing to the whole
+the floor) the top-k ranked bases of each positive are replaced, k growing to half the
 window, and the mean P(modified) is recorded. A replaced base is swapped with a base of
 another letter taken from the lowest-ranked positions, so each window keeps its exact
 composition and only what the ranking called important moves. The area under the curve
-(mean P(modified) over k / L) is lower for a more faithful ranking.
+(mean P(modified) over k / k_max) is lower for a more faithful ranking.
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ RANDOM = "random"
 
 def delete_top(sequence: str, scores: np.ndarray, k: int) -> str:
     """``sequence`` with its ``k`` highest-scoring bases swapped for bases of another letter
-    from its lowest-scoring positions (composition kept exactly)."""
+    from its lowest-scoring positions (composition kept exactly). The centre base, the
+    candidate site itself, is never moved: a window whose centre changed is no longer a
+    candidate of the model's kind, and its score would say nothing about the ranking."""
     letters = list(sequence)
-    order = np.argsort(-scores, kind="stable")
+    centre = len(sequence) // 2
+    order = np.array([p for p in np.argsort(-scores, kind="stable") if p != centre])
     top, pool = list(order[:k]), [int(p) for p in order[::-1] if p not in set(order[:k].tolist())]
     for position in top:
         swap = next((p for p in pool if letters[p] != letters[position]), None)
@@ -56,10 +59,13 @@ def faithfulness(model: MednaDFM, sequences: list[str], scores: dict[str, np.nda
     sequences : M positive windows of length L
     scores : method -> per-base scores, shape (M, L); a random ranking is added
     truth : optional boolean (M, L), True on planted bases
-    steps : the k values (default 0, 1, 2, 4, 6, 8, 12, 16, 24, 32 and L)
+    steps : the k values (default 0, 1, 2, 4, 6, 8, 12, 16 and H = (L - 1) // 2: every
+        replaced base needs its own low-ranked partner, and beyond half of the movable
+        bases there are none left, so larger k would leave windows unchanged)
     """
     length = len(sequences[0])
-    steps = steps or tuple(sorted({0, 1, 2, 4, 6, 8, 12, 16, 24, 32, length} & set(range(length + 1))))
+    half = (length - 1) // 2
+    steps = steps or tuple(sorted({0, 1, 2, 4, 6, 8, 12, 16, half} & set(range(half + 1))))
     rng = np.random.default_rng(seed)
     methods = dict(scores)
     for repeat in range(random_repeats):
@@ -76,7 +82,7 @@ def faithfulness(model: MednaDFM, sequences: list[str], scores: dict[str, np.nda
                       ignore_index=True)
     rows = []
     for method, curve in frame.groupby("method", sort=False):
-        area = float(np.trapezoid(curve.mean_p_modified, curve.k) / length)
+        area = float(np.trapezoid(curve.mean_p_modified, curve.k) / max(curve.k.max(), 1))
         row = {"method": method, "deletion_area": area}
         if truth is not None:
             values = methods[method] if method != RANDOM else methods[f"{RANDOM}_0"]
