@@ -39,3 +39,17 @@ for motif in found.motifs:
     named = f"{match.target_name} ({match.target_id}, p={match.pvalue:.2g})" if match else "no match"
     print(f"{motif.source}: {motif.motif.consensus} E={motif.motif.evalue:.2g} -> {named}")
 print(f"files in {found.directory}")
+
+# is the core enough, and where must it sit? GAGG written into the negatives at every start
+inserted = mi.insert(model, windows.sequences, windows.labels, ["GAGG"], background="negatives",
+                     n_backgrounds=100, bootstrap=500)
+best = inserted.summary[0]["best"]
+print(f"GAGG into negatives: best start {best['offset']}, mean dP {best['mean_delta_p']:+.3f} "
+      f"[{best['ci_low']:+.3f}, {best['ci_high']:+.3f}]")
+spacing = mi.pairs(model, windows.sequences, windows.labels, ("GAGG", "AAAAA"), background="shuffled",
+                   n_backgrounds=50, bootstrap=200)
+same = spacing[spacing.orientation == "same"]
+print(f"A-tract beside GAGG adds most at start {int(same.offset_b[same.delta_p_given_a.idxmax()])}")
+window = next(s for s, y in zip(windows.sequences, windows.labels) if y == 1 and s[19:23] == "GAGG")
+effect = mi.variant_effects(model, [window], [22], ["T"]).iloc[0]
+print(f"G22T in a positive: P {effect.p_ref:.3f} -> {effect.p_alt:.3f}, rank {effect.rank_by_drop} of {effect.n_changes}")

@@ -100,6 +100,7 @@ def test_example_script_runs(tmp_path):
     assert "cad kmer: top tokens" in result.stdout and (tmp_path / "motifs" / "motifs.tsv").exists()
     peak = int(re.search(r"peaks at window position (\d+)", result.stdout).group(1))
     assert 17 <= peak <= 25  # the GAGG core over the central base (21)
+    assert "GAGG into negatives: best start 19" in result.stdout
 
 
 def test_insert_pairs_and_variant_effects_from_python():
