@@ -244,6 +244,14 @@ def _offsets(width: int, length: int, offsets: tuple[int, int] | None, name: str
     return list(range(start, end + 1))
 
 
+def _check_pairs(pairs, names: list[str]) -> None:
+    for a, b in pairs:
+        for name in (a, b):
+            if name not in names:
+                raise MednaError(f"--pair {a},{b}: {name} is not one of the motifs ({', '.join(names)})",
+                                 hint="give it with --motif too")
+
+
 def insert(model: MednaDFM, data: SequenceSet, motifs: list[Placeable], *, pairs: list[tuple[str, str]] = (),
            background: str = "both", n_backgrounds: int = 200, strand: str = "both", consensus: bool = False,
            offsets: tuple[int, int] | None = None, bootstrap: int = 1000, seed: int = 0,
@@ -269,11 +277,7 @@ def insert(model: MednaDFM, data: SequenceSet, motifs: list[Placeable], *, pairs
     names = [m.name for m in motifs]
     if len(set(names)) != len(names):
         raise MednaError(f"motif {next(n for n in names if names.count(n) > 1)} is given twice")
-    for a, b in pairs:
-        for name in (a, b):
-            if name not in names:
-                raise MednaError(f"--pair {a},{b}: {name} is not one of the motifs ({', '.join(names)})",
-                                 hint="give it with --motif too")
+    _check_pairs(pairs, names)
     if strand not in ("both", *STRANDS):
         raise MednaError(f"strand must be both, + or -, got {strand!r}")
     if bootstrap < 0:
@@ -544,12 +548,7 @@ def run_insertion(checkpoint: str | os.PathLike, data_path: str | os.PathLike, o
     placeables = [Placeable.parse(text) for text in motifs]  # before anything is read
     pair_names = [parse_pair(text) for text in pairs]
     first_last = parse_offsets(offsets)
-    names = [m.name for m in placeables]
-    for a, b in pair_names:
-        for name in (a, b):
-            if name not in names:
-                raise MednaError(f"--pair {a},{b}: {name} is not one of the motifs ({', '.join(names)})",
-                                 hint="give it with --motif too")
+    _check_pairs(pair_names, [m.name for m in placeables])
     paths = input_paths(checkpoint, data_path, common)
     claim_directory(output, "insertion", inputs=paths.values(), force=force)
     model = load_checkpoint(checkpoint, common)
