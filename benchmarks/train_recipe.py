@@ -1,6 +1,9 @@
 """The experiments that set `train`'s from-scratch defaults: each configuration trained on
 the shared iDNA-MS sets, scored on their test windows beside the linear baseline fitted on
-the same split. One JSON line per run in benchmarks/results/train_recipe.jsonl.
+the same split. One JSON line per run in benchmarks/results/train_recipe.jsonl, with the
+training settings as resolved (rows written before that record the options given, where
+null meant the default of the time: "defaults" rows up to the first "tiny-aug" ones had
+no base substitutions and at most 20 epochs).
 
     .venv/bin/python benchmarks/train_recipe.py --sets 6mA_D.melanogaster --configs defaults wd05
 """
@@ -12,7 +15,6 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -49,6 +51,7 @@ CONFIGS = {
     "tiny-aug0.2-e40-b32": ("tiny", {"augment": 0.2, "epochs": 40, "batch_size": 32}, {}),
     "tiny-aug0.2-e30": ("tiny", {"augment": 0.2, "epochs": 30}, {}),
     "tiny-aug0.25-e30": ("tiny", {"augment": 0.25, "epochs": 30}, {}),
+    "small-aug0.2-e40": ("small", {"augment": 0.2, "epochs": 40}, {}),
     "tiny-kmer-only": ("tiny", {}, {"fusion": "kmer_only"}),
     "tiny-concat": ("tiny", {}, {"fusion": "concat"}),
 }
@@ -85,7 +88,9 @@ def main() -> None:
                                            progress=False)
                 cpu, wall = time.process_time() - start, time.perf_counter() - wall
                 (row,) = evaluate([checkpoint], [folder / "test.tsv"], Path(work) / "eval", device="cpu")
-            record = {"set": name, "config": config_name, "size": size, "train": asdict(config),
+                # the settings as resolved, so that "defaults" rows say which defaults they had
+                resolved = json.loads((checkpoint / "config.json").read_text())["provenance"]["config"]["train"]
+            record = {"set": name, "config": config_name, "size": size, "train": resolved,
                       "model": model_overrides, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
                       "valid_auc": round(result.validation["auc"], 4),
                       "baseline_valid_auc": round(result.baseline["auc"], 4),
