@@ -158,6 +158,8 @@ def run_variants(checkpoint: str | os.PathLike, variants_path: str | os.PathLike
     paths = input_paths(checkpoint, data_path, common, variants=variants_path)
     claim_directory(output, "variants", inputs=paths.values(), force=force)
     model = load_checkpoint(checkpoint, common)
+    for length in sorted({len(v.sequence) for v in variants}):
+        model.require_length(length, str(variants_path))
     table = variant_effects(model, variants, max(common.batch_size, 256))
     with step_outputs(output, "variants", provenance({"n_variants": len(variants)}, paths, common.seed),
                       kind="variants", started=started) as stage:

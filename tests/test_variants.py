@@ -91,4 +91,9 @@ def test_missing_columns_and_unknown_window_ids_exit_2(data_path, tmp_path, caps
     assert ":2: window_id 'nope' is not in" in capsys.readouterr().err
     assert main(["variants", str(DEMO_CHECKPOINT), str(unknown), "-o", str(out)]) == 2
     assert "needs --data" in capsys.readouterr().err
+    short = _write(tmp_path / "c.tsv", ["id\tsequence\tposition\tref\talt", "x\t" + "A" * 30 + "\t3\tA\tC"])
+    assert main(["variants", str(DEMO_CHECKPOINT), str(short), "-o", str(out)]) == 2
+    assert "has 30 bases, the model reads 41" in capsys.readouterr().err
+    assert main(["variants", str(DEMO_CHECKPOINT), str(short), "-o", str(out), "--length", "0"]) == 2
+    assert "trained on 41-bp windows" in capsys.readouterr().err
     assert not out.exists()
