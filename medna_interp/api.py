@@ -441,8 +441,8 @@ def pairs(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int] | Non
     from .insertion import Placeable, insert as _insert
 
     data = windows(sequences, labels, model=model)
-    motifs = [Placeable.parse(m) for m in dict.fromkeys(m.upper() for m in pair)]
-    a, b = (m.upper() for m in pair)
+    a, b = (Placeable.parse(m).name for m in pair)
+    motifs = [Placeable.parse(m) for m in dict.fromkeys((a, b))]
     result = _insert(model, data, motifs, pairs=[(a, b)], background=background, n_backgrounds=n_backgrounds,
                      bootstrap=bootstrap, seed=seed, batch_size=batch_size)
     return result.pairs

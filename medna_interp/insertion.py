@@ -26,12 +26,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from .errors import MednaError
 from .interpret.ism import log_odds
 from .io import SequenceSet
 from .models.medna_dfm import MednaDFM
-from .mutagenesis import IUPAC
+from .mutagenesis import IUPAC, iupac_pattern
 from .outputs import Resources, claim_directory, provenance, step_outputs
 
 BACKGROUNDS = ("shuffled", "negatives")
@@ -64,11 +65,7 @@ class Placeable:
     @classmethod
     def parse(cls, text: str) -> "Placeable":
         """An IUPAC motif typed by the user (``GAGG``, ``AAAAA``, ``GAGR``)."""
-        pattern = text.strip().upper()
-        bad = next((c for c in pattern if c not in IUPAC), None)
-        if not pattern or bad is not None:
-            raise MednaError(f"motif {text!r}: {'empty' if not pattern else f'{bad!r} is not an IUPAC letter'} "
-                             f"(use {''.join(IUPAC)})")
+        pattern = iupac_pattern(text)
         return cls(pattern, pattern)
 
     def best(self) -> str:
@@ -108,20 +105,17 @@ def control_kmer(kmer: str, rng: np.random.Generator, keeps=lambda candidate: Tr
     return kmer
 
 
-def _one_hot(sequences: list[str]):
-    import torch
-
-    index = np.array([["ACGT".index(c) for c in s] for s in sequences])
-    return torch.from_numpy(np.eye(4, dtype=np.int8)[index].transpose(0, 2, 1).copy())
-
-
 def _shuffled_backgrounds(sequences: list[str], n: int, rng: np.random.Generator) -> list[str]:
     """``n`` windows drawn from ``sequences``, each flank dinucleotide-shuffled, the centre kept."""
     from tangermeme.ersatz import dinucleotide_shuffle
 
+    import torch
+
+    from .baseline import one_hot
+
     chosen = [sequences[i] for i in rng.integers(0, len(sequences), n)]
     length, centre = len(chosen[0]), len(chosen[0]) // 2
-    x = _one_hot(chosen)
+    x = torch.from_numpy(one_hot(chosen).astype(np.int8).transpose(0, 2, 1).copy())  # (N, 4, L), tangermeme's layout
     for start, end in ((0, centre), (centre + 1, length)):
         if end - start > 2:
             x = dinucleotide_shuffle(x, start=start, end=end, n=1, random_state=int(rng.integers(2 ** 31)))[:, 0]
@@ -193,10 +187,15 @@ class _Scored:
 
     p: np.ndarray
     logit: np.ndarray
+    strands: tuple[str, ...]
+    offsets: list[int]
 
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    def p_at(self, strand: str, offsets: list[int]) -> np.ndarray | None:
+        """P at ``offsets`` on ``strand``, shape (n, len(offsets)); None unless all were scored."""
+        if strand not in self.strands or not set(offsets) <= set(self.offsets):
+            return None
+        columns = [self.offsets.index(o) for o in offsets]
+        return self.p[:, self.strands.index(strand)][:, columns]
 
 
 def _score_placements(model: MednaDFM, backgrounds: list[str], kmers: list[str], strands: tuple[str, ...],
@@ -213,7 +212,7 @@ def _score_placements(model: MednaDFM, backgrounds: list[str], kmers: list[str],
     if sequences:
         index = np.array(where)
         logit[index[:, 0], index[:, 1], index[:, 2]] = log_odds(model, sequences, batch_size)
-    return _Scored(_sigmoid(logit), logit)
+    return _Scored(expit(logit), logit, tuple(strands), list(offsets))
 
 
 @dataclass(frozen=True)
@@ -293,14 +292,17 @@ def insert(model: MednaDFM, data: SequenceSet, motifs: list[Placeable], *, pairs
     rows, summary, pair_rows, pair_summary = [], [], [], []
     for kind, bgs in kinds.items():
         base_logit = log_odds(model, bgs, batch_size)
-        base_p = _sigmoid(base_logit)
+        base_p = expit(base_logit)
         resample = _Bootstrap(len(bgs), bootstrap, np.random.default_rng(seed + 2))
+        profiles, bests = {}, {}
         for motif in motifs:
             scored = _score_placements(model, bgs, instances[motif.name][kind], strands, placements[motif.name],
                                        batch_size)
-            rows += _rows(motif.name, "motif", _shown(motif, consensus), kind, strands, placements[motif.name],
-                          scored, base_p, base_logit, resample)
-            best = _best(rows, motif.name, kind)
+            motif_rows = _rows(motif.name, "motif", _shown(motif, consensus), kind, strands, placements[motif.name],
+                               scored, base_p, base_logit, resample)
+            rows += motif_rows
+            best = max((r for r in motif_rows if r["n"] > 0), key=lambda r: r["mean_delta_p"], default=None)
+            profiles[motif.name], bests[motif.name] = scored, best
             entry = {"motif": motif.name, "background": kind, "consensus": motif.consensus,
                      "placed": _shown(motif, consensus), "n_backgrounds": len(bgs),
                      "skipped": int(np.isnan(scored.logit).sum())}
@@ -320,7 +322,10 @@ def insert(model: MednaDFM, data: SequenceSet, motifs: list[Placeable], *, pairs
             summary.append(entry)
         by_name = {m.name: m for m in motifs}
         for a, b in pairs:
-            new_rows = _pair_rows(model, by_name[a], by_name[b], kind, bgs, instances, rows, length, base_p, base_logit, resample, batch_size)
+            if bests[a] is None:
+                continue
+            new_rows = _pair_rows(model, by_name[a], by_name[b], kind, bgs, instances, bests[a], profiles, length,
+                                  base_p, base_logit, resample, batch_size)
             pair_rows += new_rows
             pair_summary += _pair_summary(new_rows, a, b, kind)
     options = {"motifs": [m.name for m in motifs], "pairs": [list(p) for p in pairs], "background": background,
@@ -355,20 +360,13 @@ def _rows(name: str, role: str, sequence: str, kind: str, strands, offsets, scor
     return rows
 
 
-def _best(rows: list[dict], name: str, kind: str) -> dict | None:
-    candidates = [r for r in rows if r["motif"] == name and r["background"] == kind and r["role"] == "motif"
-                  and r["n"] > 0]
-    return max(candidates, key=lambda r: r["mean_delta_p"]) if candidates else None
-
-
-def _pair_rows(model, a: Placeable, b: Placeable, kind: str, bgs: list[str], instances: dict, rows: list[dict],
-               length: int, base_p: np.ndarray, base_logit: np.ndarray,
+def _pair_rows(model, a: Placeable, b: Placeable, kind: str, bgs: list[str], instances: dict, best: dict,
+               profiles: dict[str, _Scored], length: int, base_p: np.ndarray, base_logit: np.ndarray,
                resample: _Bootstrap, batch_size: int) -> list[dict]:
-    best = _best(rows, a.name, kind)
-    if best is None:
-        return []
+    """A at its ``best`` placement, B swept; A alone and B alone are read from their profiles
+    (B is scored only where ``--offsets`` kept it from being)."""
     strand_a, offset_a = best["strand"], best["offset"]
-    p_a = _score_placements(model, bgs, instances[a.name][kind], (strand_a,), [offset_a], batch_size).p[:, 0, 0]
+    p_a = profiles[a.name].p_at(strand_a, [offset_a])[:, 0]
     with_a = [place(bg, kmer, offset_a, strand_a) for bg, kmer in zip(bgs, instances[a.name][kind])]
     flip = {"+": "-", "-": "+"}
     out = []
@@ -391,8 +389,10 @@ def _pair_rows(model, a: Placeable, b: Placeable, kind: str, bgs: list[str], ins
         if sequences:
             index = np.array(where)
             logit_ab[index[:, 0], index[:, 1]] = log_odds(model, sequences, batch_size)
-        p_ab = _sigmoid(logit_ab)
-        b_alone = _score_placements(model, bgs, kmers, (strand_b,), offsets_b, batch_size).p[:, 0, :]
+        p_ab = expit(logit_ab)
+        b_alone = profiles[b.name].p_at(strand_b, offsets_b)
+        if b_alone is None:
+            b_alone = _score_placements(model, bgs, kmers, (strand_b,), offsets_b, batch_size).p[:, 0, :]
         delta = p_ab - base_p[:, None]
         given_a = p_ab - p_a[:, None]
         interaction = given_a - b_alone + base_p[:, None]

@@ -33,6 +33,17 @@ METRICS = ("sn", "sp", "acc", "mcc", "auc", "auprc")
 WILD_TYPE, ALL = "wild_type", "all"
 
 
+def iupac_pattern(text: str, shown: str | None = None) -> str:
+    """``text`` upper-cased after checking it is a non-empty run of IUPAC letters (``shown``
+    is what the error quotes, default ``text``)."""
+    pattern = text.strip().upper()
+    bad = next((c for c in pattern if c not in IUPAC), None)
+    if not pattern or bad is not None:
+        raise MednaError(f"motif {shown if shown is not None else text!r}: "
+                         f"{'empty' if not pattern else f'{bad!r} is not an IUPAC letter'} (use {''.join(IUPAC)})")
+    return pattern
+
+
 @dataclass(frozen=True)
 class MotifEdit:
     """A motif (IUPAC) and what replaces it: ``replacement`` of the same length, or ``None``
@@ -48,11 +59,8 @@ class MotifEdit:
     @classmethod
     def parse(cls, text: str) -> "MotifEdit":
         """``GAGG=CTCC`` or ``GAGG`` (upper or lower case)."""
-        pattern, _, replacement = text.strip().upper().partition("=")
-        bad = next((c for c in pattern if c not in IUPAC), None)
-        if not pattern or bad is not None:
-            raise MednaError(f"motif {text!r}: {'empty' if not pattern else f'{bad!r} is not an IUPAC letter'} "
-                             f"(use {''.join(IUPAC)})")
+        motif, _, replacement = text.strip().upper().partition("=")
+        pattern = iupac_pattern(motif, text)
         if replacement:
             if len(replacement) != len(pattern):
                 raise MednaError(f"motif {text!r}: the replacement has {len(replacement)} bases, the motif "

@@ -514,11 +514,11 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     -------
     DataFrame : one row per motif, the strongest loss of P(modified) first
     """
-    started = Resources()  # the step's wall time and memory include its computation
     import pandas as pd
 
     from .mutagenesis import motif_effects
 
+    started = Resources()  # the step's wall time and memory include its computation
     run_dir = Path(run_dir)
     payload, motifs = _discovered_motifs(run_dir, "ablate")
     if flank < 0:
@@ -563,11 +563,11 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     -------
     InsertionResult, or None when no motif passes the gate
     """
-    started = Resources()  # the step's wall time and memory include its computation
     import pandas as pd
 
     from .insertion import Placeable, insert, write_insertion
 
+    started = Resources()  # the step's wall time and memory include its computation
     run_dir = Path(run_dir)
     payload, motifs = _discovered_motifs(run_dir, "insert")
     if n_backgrounds < 1 or bootstrap < 0 or max_evalue < 0:
@@ -613,10 +613,10 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     -------
     StepResult : (IsmResult, Selection)
     """
-    started = Resources()  # the step's wall time and memory include its computation
     from .baseline import BASES, one_hot
     from .interpret.ism import ism
 
+    started = Resources()  # the step's wall time and memory include its computation
     paths = input_paths(checkpoint, data_path, common)
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
     _check_probability(confidence, "confidence")
@@ -657,11 +657,11 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
     -------
     Faithfulness
     """
-    started = Resources()  # the step's wall time and memory include its computation
     from .interpret.faithfulness import faithfulness, plot_curves
     from .motifs.export import available_sources, per_base_scores
     from .synth import planted_mask
 
+    started = Resources()  # the step's wall time and memory include its computation
     run_dir = Path(run_dir)
     payload = check_consistency(run_dir, ("cad", "cwga", "ism"))
     sources = [pair for pair in available_sources(run_dir)]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from .errors import MednaError
 from .interpret.ism import BASES, ism
@@ -133,16 +134,12 @@ def variant_effects(model: MednaDFM, variants: list[Variant], batch_size: int = 
         changes = delta[is_change]
         value = float(delta[variant.position - 1, BASES.index(variant.alt)])
         rank = int((changes < value).sum()) + 1
-        alt_logit = reference + value
+        p_ref, p_alt = float(expit(reference)), float(expit(reference + value))
         rows.append({"id": variant.id, "window_id": variant.window_id, "position": variant.position,
-                     "ref": variant.ref, "alt": variant.alt, "p_ref": _sigmoid(reference), "p_alt": _sigmoid(alt_logit),
-                     "delta_p": _sigmoid(alt_logit) - _sigmoid(reference), "delta_logit": value,
+                     "ref": variant.ref, "alt": variant.alt, "p_ref": p_ref, "p_alt": p_alt,
+                     "delta_p": p_alt - p_ref, "delta_logit": value,
                      "rank_by_drop": rank, "n_changes": int(changes.size), "rank_fraction": rank / changes.size})
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def _sigmoid(x: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-x)))
 
 
 def run_variants(checkpoint: str | os.PathLike, variants_path: str | os.PathLike, output: str | os.PathLike, *,

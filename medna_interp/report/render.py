@@ -60,6 +60,12 @@ def _image(data: str | None, css: str, alt: str) -> str:
     return f'<img class="{css}" alt="{_e(alt)}" src="{data}">' if data else ""
 
 
+def _figures(images: dict) -> str:
+    """A captioned figure for every name with an image."""
+    return "".join(f"<figure>{_image(data, 'positional', name)}<figcaption>{_e(name)}</figcaption></figure>"
+                   for name, data in images.items() if data)
+
+
 def _insertion_cell(motif: dict) -> str:
     if motif.get("insert_delta_p") is None:
         return "—"
@@ -109,10 +115,7 @@ def render(content: dict) -> str:
     parts.append("<h2>Positional logos</h2><p>kpLogo-style views over the window (0 = the candidate base). "
                  "Raw: base enrichment in positives vs negatives. CAD: per-base attention in positives minus the "
                  "negatives' mean. CWGA: per-base attribution in positives.</p><div>")
-    for name, data in content["images"].items():
-        if data:
-            parts.append(f"<figure>{_image(data, 'positional', name)}<figcaption>{_e(name)}</figcaption></figure>")
-    parts.append("</div>")
+    parts.append(_figures(content["images"]) + "</div>")
 
     if content.get("faithfulness"):
         parts.append("<h2>Which explanation is the most faithful</h2><p>Deletion area: mean P(modified) of the "
@@ -161,10 +164,7 @@ def render(content: dict) -> str:
                      "both strands; the mean change in P(modified) with its bootstrap 95 % interval. A placement "
                      "that would change the centre base is skipped. The grey point is a k-mer of the same "
                      "composition at the motif's best start.</p><div>")
-        for motif, data in grammar["profiles"].items():
-            if data:
-                parts.append(f"<figure>{_image(data, 'positional', motif)}<figcaption>{_e(motif)}</figcaption></figure>")
-        parts.append("</div>")
+        parts.append(_figures(grammar["profiles"]) + "</div>")
     if grammar.get("not_tested"):
         parts.append(f"<p>Not inserted (STREME E above {_num(grammar.get('max_evalue'))}): "
                      f"{_e(', '.join(grammar['not_tested']))}.</p>")
