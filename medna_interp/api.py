@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .device import resolve_device, seed_everything
+from .precision import resolve_precision
 from .errors import MednaError
 from .interpret.cad import CadResult, cad as _cad, write_cad
 from .interpret.cwga import CwgaResult, cwga as _cwga, write_cwga
@@ -43,7 +44,7 @@ __all__ = ["load", "read", "synthetic", "windows", "predict", "select", "cad", "
            "insert", "pairs", "variant_effects", "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]
 
 
-def load(path: str | os.PathLike, device: str = "auto", seed: int = 0) -> MednaDFM:
+def load(path: str | os.PathLike, device: str = "auto", seed: int = 0, precision: str = "fp32") -> MednaDFM:
     """A checkpoint directory as a model in eval mode.
 
     Parameters
@@ -51,9 +52,13 @@ def load(path: str | os.PathLike, device: str = "auto", seed: int = 0) -> MednaD
     path : a checkpoint directory (``config.json``, ``model.safetensors``, tokenizers)
     device : ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``
     seed : seeds Python, NumPy and torch
+    precision : ``fp32``, ``bf16`` or ``auto`` (bf16 where the device has it natively); every
+        function given the model runs at it, and ``model.precision`` may be changed later
     """
     seed_everything(seed)
-    return from_pretrained(path, resolve_device(device))
+    model = from_pretrained(path, resolve_device(device))
+    model.precision = resolve_precision(precision, model.device)
+    return model
 
 
 def read(path: str | os.PathLike, negatives: str | os.PathLike | None = None, length: int | None = 41) -> SequenceSet:

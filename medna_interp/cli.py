@@ -98,8 +98,14 @@ def _tax(text: str) -> str:
     return text
 
 
-def _common(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
+def _common(parser: argparse.ArgumentParser, *, data: bool = True, precision: bool = True) -> None:
     parser.add_argument("--device", default="auto", type=_device, help="auto | cpu | cuda (default: auto)")
+    if precision:
+        from .precision import PRECISIONS
+
+        parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                            help="fp32, bf16 autocast, or auto: bf16 where the device has it natively "
+                                 "(default: fp32)")
     parser.add_argument("--batch-size", type=POSITIVE, default=64, help="windows per forward pass (default: 64)")
     parser.add_argument("--seed", type=SEED, default=0, help="random seed (default: 0)")
     if data:
@@ -121,8 +127,12 @@ def _load_model(args, checkpoint: str):
     from .device import resolve_device, seed_everything
     from .models.checkpoint import from_pretrained
 
+    from .precision import resolve_precision
+
     seed_everything(args.seed)
-    return from_pretrained(checkpoint, resolve_device(args.device))
+    model = from_pretrained(checkpoint, resolve_device(args.device))
+    model.precision = resolve_precision(args.precision, model.device)
+    return model
 
 
 def cmd_info(args) -> None:
@@ -147,7 +157,7 @@ def cmd_predict(args) -> None:
     else:
         model = _load_model(args, args.checkpoint)
         data = _read_data(args, args.data, model)
-        probabilities = predict_proba(model, data.sequences, args.batch_size, autocast=args.autocast)
+        probabilities = predict_proba(model, data.sequences, args.batch_size)
     write_predictions(args.output, data, probabilities)
     print(f"wrote {args.output} ({len(data)} windows)")
 
@@ -173,7 +183,7 @@ def cmd_train(args) -> None:
     config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
                          patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
-                         warmup=args.warmup, augment=args.augment)
+                         warmup=args.warmup, augment=args.augment, precision=args.precision)
     path, result = train(args.train, args.output, valid_path=args.valid, negatives=args.negatives, size=args.size,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
                          model_config=model_config, config=config, length=args.length or None,
@@ -276,7 +286,7 @@ def cmd_evaluate(args) -> None:
     from .evaluate import COLUMNS, evaluate
 
     rows = evaluate(args.checkpoints, args.tests, args.output, args.batch_size, args.device, args.length or None,
-                    negatives=args.negatives, seed=args.seed, force=args.force)
+                    negatives=args.negatives, seed=args.seed, precision=args.precision, force=args.force)
     print("\t".join(COLUMNS))
     for row in rows:
         print("\t".join(f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS))
@@ -296,7 +306,7 @@ def _common_step(args):
     from .steps import Common
 
     return Common(device=args.device, batch_size=args.batch_size, seed=args.seed,
-                  length=args.length or None, negatives=args.negatives)
+                  length=args.length or None, negatives=args.negatives, precision=args.precision)
 
 
 def _views(view: str) -> tuple[str, ...]:
@@ -404,7 +414,7 @@ def cmd_faithfulness(args) -> None:
 
     result = run_faithfulness(args.run_dir, truth=args.truth,
                               common=Common(device=args.device, batch_size=args.batch_size, seed=args.seed,
-                                            length=args.length or None))
+                                            length=args.length or None, precision=args.precision))
     print(result.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"wrote {args.run_dir}/faithfulness.tsv")
 
@@ -556,7 +566,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", metavar="CKPT")
     p.add_argument("data", metavar="DATA", help="iDNA-MS TSV, FASTA or one sequence per line (optionally .gz)")
     p.add_argument("-o", "--output", required=True, help="predictions TSV to write")
-    p.add_argument("--autocast", action="store_true", help="bf16 autocast on CUDA")
     force(p)
     _common(p)
     p.set_defaults(handler=cmd_predict)
@@ -612,7 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--valid-fraction", type=FRACTION, default=0.1, help="held-out fraction when no --valid (0.1)")
     p.add_argument("--no-cnn", action="store_true", help="fit the linear baseline only")
     force(p)
-    _common(p)
+    _common(p, precision=False)
     p.set_defaults(handler=cmd_baseline)
 
     p = commands.add_parser("evaluate", help="ACC/Sn/Sp/MCC/AUC/AUPRC of checkpoints on test sets")

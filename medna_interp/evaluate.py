@@ -11,6 +11,7 @@ import numpy as np
 
 from .baseline import is_baseline, load_baselines
 from .device import resolve_device
+from .precision import resolve_precision
 from .errors import MednaError
 from .io import read_sequences
 from .metrics import binary_metrics, roc_points
@@ -60,7 +61,7 @@ def _cell(value) -> str:
 def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.PathLike],
              output: str | os.PathLike, batch_size: int = 64, device: str = "auto",
              length: int | None = 41, negatives: str | os.PathLike | None = None, seed: int = 0,
-             force: bool = False) -> list[dict]:
+             precision: str = "fp32", force: bool = False) -> list[dict]:
     """Score every checkpoint (MEDNA-DFM or baseline directory) on every test set.
 
     A baseline directory gives one row per baseline (``NAME:linear``, ``NAME:cnn``).
@@ -73,6 +74,7 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
     ----------
     negatives : negatives for a single test set whose file then holds the positives
     length : required window length; ``None`` takes each checkpoint's own
+    precision : ``fp32``, ``bf16`` or ``auto``, for MEDNA-DFM checkpoints (see :mod:`medna_interp.precision`)
 
     Returns
     -------
@@ -92,9 +94,10 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
     for _, data in datasets:
         data.require_labels()
     torch_device = resolve_device(device)
+    precision = resolve_precision(precision, torch_device)
     rows, roc = [], []
     for name, checkpoint in zip(checkpoint_names, checkpoints):  # one model in memory at a time
-        for label, window_length, predict in _predictors(name, checkpoint, torch_device, batch_size):
+        for label, window_length, predict in _predictors(name, checkpoint, torch_device, batch_size, precision):
             for dataset, data in datasets:
                 if window_length is not None and data.length != window_length:
                     raise MednaError(f"{data.source}: windows are {data.length} bp, but {label} was trained on "
@@ -106,7 +109,7 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
 
     inputs = {f"checkpoint:{n}": p for n, p in zip(checkpoint_names, checkpoints)} | \
         {f"test:{n}": p for n, p in zip(dataset_names, test_sets)} | ({"negatives": negatives} if negatives else {})
-    record = provenance({"length": length}, inputs, seed)
+    record = provenance({"length": length, "precision": precision}, inputs, seed)
     with step_outputs(output, "evaluate", record, kind="evaluation") as stage:
         tmp = stage.path
         (tmp / "metrics.json").write_text(json.dumps(rows, indent=2) + "\n")
@@ -121,13 +124,14 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
     return rows
 
 
-def _predictors(name: str, checkpoint: Path, device, batch_size: int):
+def _predictors(name: str, checkpoint: Path, device, batch_size: int, precision: str):
     """(label, window length, predict function) of a checkpoint, or of each model of a baseline directory."""
     if is_baseline(checkpoint):
         baselines = load_baselines(checkpoint)
         return [(f"{name}:{kind}", baselines.linear.length, predictor.predict_proba)
                 for kind, predictor in baselines.predictors().items()]
     model = from_pretrained(checkpoint, device)
+    model.precision = precision
     return [(name, model.window_length, lambda sequences: predict_proba(model, sequences, batch_size))]
 
 

@@ -560,7 +560,7 @@ def run_insertion(checkpoint: str | os.PathLike, data_path: str | os.PathLike, o
     result = insert(model, data, placeables, pairs=pair_names, background=background, n_backgrounds=n_backgrounds,
                     strand=strand, consensus=consensus, offsets=first_last, bootstrap=bootstrap, seed=common.seed,
                     batch_size=max(common.batch_size, 256))
-    with step_outputs(output, "insert", provenance(result.options, paths, common.seed), kind="insertion",
-                      started=started) as stage:
+    record = provenance({**result.options, "precision": model.precision}, paths, common.seed)
+    with step_outputs(output, "insert", record, kind="insertion", started=started) as stage:
         write_insertion(result, stage.path)
     return result

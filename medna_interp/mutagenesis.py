@@ -300,7 +300,7 @@ def run_mutagenesis(checkpoint: str | os.PathLike, data_path: str | os.PathLike,
     data = load_data(data_path, common, model)
     result = mutagenesis(model, data, edits, flank=flank, bootstrap=bootstrap, seed=common.seed,
                          batch_size=common.batch_size)
-    write_mutagenesis(result, output, provenance(result.options, paths, common.seed))
+    write_mutagenesis(result, output, provenance({**result.options, "precision": model.precision}, paths, common.seed))
     return result
 
 

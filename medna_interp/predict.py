@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import numpy as np
@@ -13,15 +12,9 @@ from .models.medna_dfm import MednaDFM
 from .outputs import atomic_file
 
 
-def _autocast(device: torch.device, enabled: bool):
-    if enabled and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def collect(model: MednaDFM, sequences: list[str], fields: tuple[str, ...] = ("probabilities",),
-            batch_size: int = 64, autocast: bool = False) -> dict[str, np.ndarray]:
-    """Run the model in batches and gather named outputs.
+            batch_size: int = 64) -> dict[str, np.ndarray]:
+    """Run the model in batches (at the model's ``precision``) and gather named outputs.
 
     Parameters
     ----------
@@ -35,7 +28,7 @@ def collect(model: MednaDFM, sequences: list[str], fields: tuple[str, ...] = ("p
     """
     model.eval()
     chunks: dict[str, list[np.ndarray]] = {name: [] for name in fields}
-    with torch.inference_mode(), _autocast(model.device, autocast):
+    with torch.inference_mode():
         for start in range(0, len(sequences), batch_size):
             output = model.run(model.tokenize(sequences[start : start + batch_size]))
             for name in fields:
@@ -43,10 +36,9 @@ def collect(model: MednaDFM, sequences: list[str], fields: tuple[str, ...] = ("p
     return {name: np.concatenate(parts) for name, parts in chunks.items()}
 
 
-def predict_proba(model: MednaDFM, sequences: list[str], batch_size: int = 64,
-                  autocast: bool = False) -> np.ndarray:
+def predict_proba(model: MednaDFM, sequences: list[str], batch_size: int = 64) -> np.ndarray:
     """P(modified) for each window, shape (N,)."""
-    return collect(model, sequences, ("probabilities",), batch_size, autocast)["probabilities"]
+    return collect(model, sequences, ("probabilities",), batch_size)["probabilities"]
 
 
 #: the start of the header :func:`write_predictions` writes (how a rerun recognises its own file)

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .device import resolve_device, seed_everything
+from .precision import resolve_precision
 from .errors import MednaError
 from .interpret.cad import cad, scan, write_cad
 from .interpret.cwga import cwga, write_cwga
@@ -48,6 +49,8 @@ STEPS = ("cad", "cwga", "motifs", "effects", "insertion", "report")
 UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga", "ism"), "effects": ("cad", "cwga", "motifs"),
             "insertion": ("cad", "cwga", "motifs"), "faithfulness": ("cad", "cwga", "ism"),
             "report": ("cad", "cwga", "motifs", "effects", "insertion", "ism", "faithfulness")}
+#: the steps that run the model, and so record (and depend on) its precision
+MODEL_STEPS = frozenset({"cad", "cwga", "effects", "insertion", "ism", "faithfulness"})
 #: options that change how a step runs or what it prints, never what it computes
 EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
 
@@ -69,6 +72,17 @@ class Common:
     seed: int = 0
     length: int | None = 41
     negatives: str | None = None
+    #: ``fp32``, ``bf16`` or ``auto``; results record the precision it resolves to
+    precision: str = "fp32"
+
+    def model_precision(self) -> str:
+        """The precision the model runs at on this device (``auto`` resolved)."""
+        return resolve_precision(self.precision, resolve_device(self.device))
+
+    def recorded(self, step: str) -> dict[str, Any]:
+        """What ``step``'s config and fingerprint record of these options."""
+        precision = {"precision": self.model_precision()} if step in MODEL_STEPS else {}
+        return {"seed": self.seed, "length": self.length, **precision}
 
 
 def _plain(value: Any) -> Any:
@@ -146,7 +160,7 @@ def expected_fingerprint(step: str, run_dir, options: dict[str, Any], common: Co
                          checkpoint=None, data_path=None) -> str:
     """The fingerprint ``step`` would record if it ran now with these options."""
     options = full_options(step, options, common.seed)
-    step_options = options if step == "report" else {**options, "seed": common.seed, "length": common.length}
+    step_options = options if step == "report" else {**options, **common.recorded(step)}
     if step in ("cad", "cwga"):
         extra = {k: options.get(k) for k in ("kmer_encoder", "bpe_encoder")}
         inputs = {name: sha256_of(path) for name, path in
@@ -241,7 +255,9 @@ def _command_of(record: dict, step: str, run_dir) -> str:
 def load_checkpoint(checkpoint, common: Common) -> MednaDFM:
     """The checkpoint on the chosen device, with every generator seeded."""
     seed_everything(common.seed)
-    return from_pretrained(checkpoint, resolve_device(common.device))
+    model = from_pretrained(checkpoint, resolve_device(common.device))
+    model.precision = common.model_precision()
+    return model
 
 
 def load_data(data_path, common: Common, model: MednaDFM | None = None) -> SequenceSet:
@@ -442,12 +458,10 @@ def _record(step: str, options: dict, paths: dict[str, str], common: Common, ups
             fingerprint_inputs: bool = True, reported: dict | None = None) -> dict:
     """A step's provenance with its fingerprint (see :func:`expected_fingerprint`);
     ``reported`` adds what the computation reported of its options to the config."""
-    config = {**result_options(reported or {}), **result_options(options), "seed": common.seed,
-              "length": common.length}
+    config = {**result_options(reported or {}), **result_options(options), **common.recorded(step)}
     record = provenance(config, paths, common.seed)
     inputs = {name: entry["sha256"] for name, entry in record["inputs"].items()} if fingerprint_inputs else {}
-    record["fingerprint"] = fingerprint(step, {**options, "seed": common.seed, "length": common.length},
-                                        inputs, upstream)
+    record["fingerprint"] = fingerprint(step, {**options, **common.recorded(step)}, inputs, upstream)
     record["upstream"] = upstream
     record["execution"] = {"device": common.device, "batch_size": common.batch_size}
     return record

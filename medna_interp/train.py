@@ -7,6 +7,7 @@ The best epoch is chosen by AUPRC on a validation split carved from the training
 from __future__ import annotations
 
 import copy
+import time
 import os
 import sys
 from dataclasses import asdict, dataclass, field, replace
@@ -26,6 +27,7 @@ from .models.checkpoint import from_encoders, save_pretrained
 from .models.medna_dfm import MednaConfig, MednaDFM
 from .models.sizes import SIZES, new_model, size_config
 from .outputs import Resources, claim_directory, provenance
+from .precision import resolve_precision
 from .predict import predict_proba
 from .tokenize import train_bpe_tokenizer
 
@@ -111,6 +113,8 @@ class TrainConfig:
     #: per-base probability of replacing a training base by a random one, drawn anew for
     #: every batch (the centre base is kept); 0 trains on the windows as given
     augment: float | None = None
+    #: ``fp32``, ``bf16`` (autocast, fp32 master weights) or ``auto`` (see :mod:`medna_interp.precision`)
+    precision: str = "fp32"
 
     def resolved(self, start: str, lr: float) -> "TrainConfig":
         """A copy with every ``None`` replaced by the default for ``start`` (pretrained or scratch)."""
@@ -205,6 +209,7 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
         batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False)
         losses = []
+        started = time.perf_counter()
         for index in bar:
             batch = [train_data.sequences[i] for i in index]
             if config.augment > 0:
@@ -222,8 +227,10 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
             schedule.step()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses):.4f}")
+        seconds = time.perf_counter() - started
         metrics = binary_metrics(valid_data.labels, predict_proba(model, valid_data.sequences, config.batch_size))
-        record = {"epoch": epoch, "train_loss": float(np.mean(losses)), **metrics.to_dict()}
+        record = {"epoch": epoch, "train_loss": float(np.mean(losses)), "seconds": round(seconds, 2),
+                  **metrics.to_dict()}
         history.append(record)
         if progress:
             print(f"epoch {epoch}: loss {record['train_loss']:.4f}  valid AUPRC {metrics.auprc:.4f}  "
@@ -277,6 +284,8 @@ def train(
                     inputs=[train_path, valid_path, negatives, kmer_encoder, bpe_encoder])
     if kmer_encoder is None and size not in SIZES:
         raise MednaError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    torch_device = resolve_device(device)
+    config = replace(config, precision=resolve_precision(config.precision, torch_device))
     if model_config is None:
         model_config = size_config(size) if kmer_encoder is None else MednaConfig()
     train_data, valid_data = training_split(train_path, valid_path, negatives, length, config.valid_fraction,
@@ -294,12 +303,13 @@ def train(
         model = new_model(size, tokenizer, config=model_config)
         config = config.resolved("scratch", DEFAULT_LR[size])
         start = f"random weights, size {size}"
-    model.to(resolve_device(device))
+    model.to(torch_device)
+    model.precision = config.precision
     if progress:
         print(f"training from {start}: lr {config.lr:g}, FGM epsilon {config.fgm_epsilon:g}"
               f"{' (off)' if config.fgm_epsilon == 0 else ''}, head dropout {model_config.dropout:g}, "
               f"warm-up {config.warmup:g}, flooding {config.flood:g}, base substitutions {config.augment:g}, "
-              f"up to {config.epochs} epochs, batch {config.batch_size}, "
+              f"up to {config.epochs} epochs, batch {config.batch_size}, {config.precision}, "
               f"{len(train_data)} training and {len(valid_data)} validation windows", flush=True)
 
     result = fit(model, train_data, valid_data, config, config.lr, progress)

@@ -158,7 +158,7 @@ def run_variants(checkpoint: str | os.PathLike, variants_path: str | os.PathLike
     for length in sorted({len(v.sequence) for v in variants}):
         model.require_length(length, str(variants_path))
     table = variant_effects(model, variants, max(common.batch_size, 256))
-    with step_outputs(output, "variants", provenance({"n_variants": len(variants)}, paths, common.seed),
-                      kind="variants", started=started) as stage:
+    record = provenance({"n_variants": len(variants), "precision": model.precision}, paths, common.seed)
+    with step_outputs(output, "variants", record, kind="variants", started=started) as stage:
         table.to_csv(stage.path / "variants.tsv", sep="\t", index=False, float_format="%.6g")
     return table

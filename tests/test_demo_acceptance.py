@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DEMO_CHECKPOINT
+from conftest import DEMO_CHECKPOINT, needs_native_bf16
 from medna_interp.evaluate import evaluate
 from medna_interp.metrics import roc_auc
 from medna_interp.steps import Common, run_cad, run_cwga, run_motifs
@@ -21,10 +21,11 @@ def synthetic(tmp_path_factory):
     return write_synthetic(tmp_path_factory.mktemp("demo") / "data", n_train=0, n_test=2000, seed=11)
 
 
-@pytest.fixture(scope="module")
-def run(synthetic, tmp_path_factory):
+# bf16 must recover the same grammar before it may be used for explaining (issue: bf16 path)
+@pytest.fixture(scope="module", params=["fp32", pytest.param("bf16", marks=needs_native_bf16)])
+def run(synthetic, tmp_path_factory, request):
     run_dir = tmp_path_factory.mktemp("demo") / "run"
-    common = Common(device="cpu")
+    common = Common(device="cpu", precision=request.param)
     run_cad(DEMO_CHECKPOINT, synthetic / "test.tsv", run_dir, common=common)
     run_cwga(DEMO_CHECKPOINT, synthetic / "test.tsv", run_dir, progress=False, common=common)
     return run_dir

@@ -6,6 +6,11 @@ script, attention comes from the trained model's own encoders (stand-alone encod
 are an option), batches are used, and every occurrence of a token counts. Only the
 chosen layer's [CLS] row is computed (:mod:`medna_interp.models.attention`), and
 :func:`scan` reads it in the same pass that predicts the windows to select from.
+
+Precision: at ``model.precision == "bf16"`` the layers below the chosen one run under
+bf16 autocast, but the [CLS] row itself (its query, keys, scores and softmax) is computed
+in fp32 from the captured hidden states, and so are the statistics: Cohen's d contrasts
+small differences between probabilities that bf16 would round to about 3 digits.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import torch
 
 from ..models.attention import LayerInput, check_heads, cls_attention_row, layer_index
 from ..models.medna_dfm import MednaDFM
+from ..precision import autocast
 from ..tokenize import TokenBatch, span_cover
 from .stats import benjamini_hochberg, cohens_d, token_occurrences, welch_p
 
@@ -121,12 +127,13 @@ def cls_attention(model: MednaDFM | None, sequences: Sequence[str], view: str, l
     index = layer_index(source.encoder, layer, view)
     check_heads(source.encoder, heads, view)
     device = next(source.encoder.parameters()).device
+    precision = "fp32" if model is None else model.precision
     attention = ViewAttention([], [], [])
     with torch.inference_mode():
         for start in range(0, len(sequences), batch_size):
             batch = source.tokenizer.encode(sequences[start : start + batch_size]).to(device)
             mask = source.mask(batch)
-            with LayerInput(source.encoder, index, stop=True) as captured:
+            with LayerInput(source.encoder, index, stop=True) as captured, autocast(device, precision):
                 source.encoder(input_ids=batch.input_ids, attention_mask=mask)
             attention.extend(batch, _head_mean(cls_attention_row(source.encoder, index, captured.hidden, mask),
                                                heads))

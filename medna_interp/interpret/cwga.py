@@ -9,6 +9,12 @@
 IG is linear in the explained function, so explaining ``sum_d w_d * h_mod[d]`` once gives
 exactly ``sum_d w_d * IG(h_mod[d])``: one pass instead of K (``per_dim=True`` keeps the K
 passes, for verification).
+
+Precision: at ``model.precision == "bf16"`` the encoders and the fusion head run under bf16
+autocast (forward and backward), while the interpolated embeddings IG differentiates (their
+gradients come back cast to fp32), the accumulation over steps, the Riemann sum and the
+convergence delta stay fp32: rounding there would bias every attribution and the
+completeness check alike. The h_mod ranking is taken on fp32 copies of the activations.
 """
 
 from __future__ import annotations

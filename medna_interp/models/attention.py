@@ -106,7 +106,13 @@ def cls_attention_row(encoder: nn.Module, index: int, hidden: torch.Tensor,
     hidden : the hidden states entering that layer, shape (B, L, d)
     attention_mask : (B, L), 1 = attend, or None when the encoder ran without a mask
     """
-    weights = _query_key(encoder, index)
+    # fp32 whatever precision the encoder ran at: CAD compares these probabilities
+    # across classes, and bf16 keeps only ~3 significant digits of them
+    with torch.autocast(hidden.device.type, enabled=False):
+        return _cls_row(_query_key(encoder, index), hidden.float(), attention_mask)
+
+
+def _cls_row(weights: _QueryKey, hidden: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
     batch, length, _ = hidden.shape
     head_dim = weights.query[0].shape[0] // weights.n_heads
     query = nn.functional.linear(hidden[:, 0], *weights.query).view(batch, weights.n_heads, head_dim)

@@ -100,8 +100,8 @@ class DnaBert2SelfAttention(nn.Module):
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, heads, L, head_dim)
         if need_weights:
             scores = query @ key.transpose(-1, -2) / math.sqrt(self.head_dim) + bias
-            probs = scores.softmax(dim=-1)
-            context = self.dropout(probs) @ value
+            probs = scores.float().softmax(dim=-1)  # fp32 probabilities whatever the autocast
+            context = self.dropout(probs).to(value.dtype) @ value
         else:
             probs = None
             context = F.scaled_dot_product_attention(

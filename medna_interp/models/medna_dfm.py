@@ -15,6 +15,7 @@ from torch import nn
 from transformers import BertConfig, BertModel
 
 from ..errors import MednaError
+from ..precision import autocast
 from ..tokenize import BpeTokenizer, KmerTokenizer, TokenBatch
 from .dnabert import build_dnabert, eager_attention
 from .dnabert2 import DnaBert2Config, DnaBert2Model
@@ -79,6 +80,16 @@ class MednaOutput:
     def probabilities(self) -> torch.Tensor:
         """P(modified), shape (B,)."""
         return self.logits.softmax(dim=-1)[:, 1]
+
+    def float(self) -> "MednaOutput":
+        """A copy with every tensor in fp32 (what a bf16 forward hands back)."""
+        values = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, tuple):
+                value = tuple(t.float() for t in value)
+            values[item.name] = value.float() if isinstance(value, torch.Tensor) else value
+        return MednaOutput(**values)
 
 
 @dataclass
@@ -202,6 +213,12 @@ class MednaDFM(nn.Module):
 
     #: the window length the checkpoint was trained on (``None``: not recorded)
     window_length: int | None = None
+    #: ``fp32`` or ``bf16``: the autocast the encoders and fusion head run under (see
+    #: :mod:`medna_interp.precision`); an execution setting, not saved with the weights
+    precision: str = "fp32"
+
+    def _autocast(self):
+        return autocast(self.device, self.precision)
 
     def require_length(self, length: int, source: str) -> None:
         """Fail with a user error when ``length``-bp windows (from ``source``) do not fit the model."""
@@ -238,31 +255,39 @@ class MednaDFM(nn.Module):
         )
 
     def encode_kmer(self, ids, mask, embeds=None, output_attentions=False):
-        """``h_kmer`` = BERT pooler output, shape (B, d), and optionally the attention maps."""
-        if output_attentions:
-            with eager_attention(self.kmer_encoder):
-                out = self.kmer_encoder(input_ids=None if embeds is not None else ids, attention_mask=mask,
-                                        inputs_embeds=embeds, output_attentions=True)
-            return out.pooler_output, tuple(out.attentions)
-        out = self.kmer_encoder(input_ids=None if embeds is not None else ids, attention_mask=mask,
-                                inputs_embeds=embeds)
-        return out.pooler_output, None
+        """``h_kmer`` = BERT pooler output, shape (B, d), and optionally the attention maps (fp32)."""
+        with self._autocast():
+            if output_attentions:
+                with eager_attention(self.kmer_encoder):
+                    out = self.kmer_encoder(input_ids=None if embeds is not None else ids, attention_mask=mask,
+                                            inputs_embeds=embeds, output_attentions=True)
+                return out.pooler_output.float(), tuple(a.float() for a in out.attentions)
+            out = self.kmer_encoder(input_ids=None if embeds is not None else ids, attention_mask=mask,
+                                    inputs_embeds=embeds)
+        return out.pooler_output.float(), None
 
     def encode_bpe(self, ids, mask, embeds=None, output_attentions=False):
         """``h_bpe`` = mean of DNABERT-2's last hidden states, shape (B, d)."""
         masked = self.config.bpe_pooling == "masked_mean"
-        out = self.bpe_encoder(input_ids=ids, attention_mask=mask if masked else None,
-                               inputs_embeds=embeds, output_attentions=output_attentions)
-        hidden = out.last_hidden_state
+        with self._autocast():
+            out = self.bpe_encoder(input_ids=ids, attention_mask=mask if masked else None,
+                                   inputs_embeds=embeds, output_attentions=output_attentions)
+        hidden = out.last_hidden_state.float()
+        attentions = None if out.attentions is None else tuple(a.float() for a in out.attentions)
         if masked:
             weights = mask.to(hidden.dtype).unsqueeze(-1)
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
         else:
             pooled = hidden.mean(1)
-        return pooled, out.attentions
+        return pooled, attentions
 
     def fuse(self, h_kmer: torch.Tensor, h_bpe: torch.Tensor | None) -> MednaOutput:
         """Everything after the encoders: FiLM (or a variant), experts, classifier."""
+        with self._autocast():
+            output = self._fuse(h_kmer, h_bpe)
+        return output.float() if self.precision != "fp32" else output
+
+    def _fuse(self, h_kmer: torch.Tensor, h_bpe: torch.Tensor | None) -> MednaOutput:
         gamma = beta = None
         fusion = self.config.fusion
         if fusion == "film":
@@ -306,11 +331,12 @@ class MednaDFM(nn.Module):
         bpe_embeds : shape (B, Lb, d), BPE word-embedding vectors replacing the lookup
         output_attentions : return every layer's attention maps of both encoders
         """
-        h_kmer, kmer_attentions = self.encode_kmer(kmer_ids, kmer_mask, kmer_embeds, output_attentions)
-        h_bpe = bpe_attentions = None
-        if self.has_bpe_view:
-            h_bpe, bpe_attentions = self.encode_bpe(bpe_ids, bpe_mask, bpe_embeds, output_attentions)
-        output = self.fuse(h_kmer, h_bpe)
+        with self._autocast():  # one context: the weights are cast to bf16 once per pass
+            h_kmer, kmer_attentions = self.encode_kmer(kmer_ids, kmer_mask, kmer_embeds, output_attentions)
+            h_bpe = bpe_attentions = None
+            if self.has_bpe_view:
+                h_bpe, bpe_attentions = self.encode_bpe(bpe_ids, bpe_mask, bpe_embeds, output_attentions)
+            output = self.fuse(h_kmer, h_bpe)
         output.kmer_attentions, output.bpe_attentions = kmer_attentions, bpe_attentions
         return output
 
