@@ -47,12 +47,13 @@ def machine() -> dict:
             "cpu": platform.processor() or platform.machine()}
 
 
-def matmul_peak_gflops(rows: int = 2432, inner: int = 768, cols: int = 3072, repeats: int = 20) -> float:
-    """fp32 matrix-multiply throughput of this machine at the current thread count: the
-    ceiling for any exact implementation that is dominated by linear layers."""
+def matmul_peak_gflops(rows: int = 2432, inner: int = 768, cols: int = 3072, repeats: int = 20,
+                       dtype: torch.dtype = torch.float32) -> float:
+    """Matrix-multiply throughput (fp32 unless ``dtype``) of this machine at the current
+    thread count: the ceiling for any implementation dominated by linear layers."""
     import time
 
-    a, b = torch.randn(rows, inner), torch.randn(inner, cols)
+    a, b = torch.randn(rows, inner, dtype=dtype), torch.randn(inner, cols, dtype=dtype)
     for _ in range(3):
         a @ b
     start = time.perf_counter()
