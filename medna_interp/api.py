@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from .device import resolve_device, seed_everything
-from .precision import resolve_precision
 from .errors import MednaError
 from .interpret.cad import CadResult, cad as _cad, write_cad
 from .interpret.cwga import CwgaResult, cwga as _cwga, write_cwga
@@ -56,9 +55,7 @@ def load(path: str | os.PathLike, device: str = "auto", seed: int = 0, precision
         function given the model runs at it, and ``model.precision`` may be changed later
     """
     seed_everything(seed)
-    model = from_pretrained(path, resolve_device(device))
-    model.precision = resolve_precision(precision, model.device)
-    return model
+    return from_pretrained(path, resolve_device(device), precision)
 
 
 def read(path: str | os.PathLike, negatives: str | os.PathLike | None = None, length: int | None = 41) -> SequenceSet:

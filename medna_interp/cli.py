@@ -127,12 +127,8 @@ def _load_model(args, checkpoint: str):
     from .device import resolve_device, seed_everything
     from .models.checkpoint import from_pretrained
 
-    from .precision import resolve_precision
-
     seed_everything(args.seed)
-    model = from_pretrained(checkpoint, resolve_device(args.device))
-    model.precision = resolve_precision(args.precision, model.device)
-    return model
+    return from_pretrained(checkpoint, resolve_device(args.device), args.precision)
 
 
 def cmd_info(args) -> None:

@@ -11,12 +11,12 @@ import numpy as np
 
 from .baseline import is_baseline, load_baselines
 from .device import resolve_device
-from .precision import resolve_precision
 from .errors import MednaError
 from .io import read_sequences
 from .metrics import binary_metrics, roc_points
 from .models.checkpoint import from_pretrained, read_checkpoint_config
 from .outputs import claim_directory, provenance, step_outputs
+from .precision import resolve_precision
 from .predict import predict_proba
 
 COLUMNS = ("checkpoint", "dataset", "n", "n_pos", "acc", "sn", "sp", "mcc", "auc", "auprc")
@@ -130,8 +130,7 @@ def _predictors(name: str, checkpoint: Path, device, batch_size: int, precision:
         baselines = load_baselines(checkpoint)
         return [(f"{name}:{kind}", baselines.linear.length, predictor.predict_proba)
                 for kind, predictor in baselines.predictors().items()]
-    model = from_pretrained(checkpoint, device)
-    model.precision = precision
+    model = from_pretrained(checkpoint, device, precision)
     return [(name, model.window_length, lambda sequences: predict_proba(model, sequences, batch_size))]
 
 

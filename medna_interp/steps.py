@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .device import resolve_device, seed_everything
-from .precision import resolve_precision
 from .errors import MednaError
 from .interpret.cad import cad, scan, write_cad
 from .interpret.cwga import cwga, write_cwga
@@ -41,6 +40,7 @@ from .motifs.streme import StremeOptions
 from .motifs.tomtom import BACKENDS, TomtomOptions
 from .outputs import (PROVENANCE, Resources, atomic_file, changed_outputs, claim_directory, provenance,
                       read_provenance, sha256_of, step_outputs)
+from .precision import resolve_precision
 from .predict import predict_proba
 from .tokenize import BpeTokenizer
 
@@ -255,9 +255,7 @@ def _command_of(record: dict, step: str, run_dir) -> str:
 def load_checkpoint(checkpoint, common: Common) -> MednaDFM:
     """The checkpoint on the chosen device, with every generator seeded."""
     seed_everything(common.seed)
-    model = from_pretrained(checkpoint, resolve_device(common.device))
-    model.precision = common.model_precision()
-    return model
+    return from_pretrained(checkpoint, resolve_device(common.device), common.precision)
 
 
 def load_data(data_path, common: Common, model: MednaDFM | None = None) -> SequenceSet:

@@ -7,9 +7,9 @@ The best epoch is chosen by AUPRC on a validation split carved from the training
 from __future__ import annotations
 
 import copy
-import time
 import os
 import sys
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -191,6 +191,7 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
         config = config.resolved("scratch", lr)
     seed_everything(config.seed)
     device = model.device
+    model.precision = resolve_precision(config.precision, device)
     labels = torch.as_tensor(train_data.require_labels())
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), weight_decay=config.weight_decay)
     embeddings = [model.kmer_encoder.get_input_embeddings().weight]
@@ -304,7 +305,6 @@ def train(
         config = config.resolved("scratch", DEFAULT_LR[size])
         start = f"random weights, size {size}"
     model.to(torch_device)
-    model.precision = config.precision
     if progress:
         print(f"training from {start}: lr {config.lr:g}, FGM epsilon {config.fgm_epsilon:g}"
               f"{' (off)' if config.fgm_epsilon == 0 else ''}, head dropout {model_config.dropout:g}, "

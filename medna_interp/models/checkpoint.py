@@ -118,8 +118,13 @@ def read_checkpoint_config(directory: str | os.PathLike) -> dict:
     return payload
 
 
-def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "cpu") -> MednaDFM:
-    """Load a checkpoint directory written by :func:`save_pretrained`, in eval mode."""
+def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "cpu",
+                    precision: str = "fp32") -> MednaDFM:
+    """Load a checkpoint directory written by :func:`save_pretrained`, in eval mode, to run
+    at ``precision`` (``fp32``, ``bf16`` or ``auto``; see :mod:`medna_interp.precision`)."""
+    from ..precision import resolve_precision
+
+    precision = resolve_precision(precision, device)  # a bad value fails before anything is read
     directory = Path(directory)
     payload = read_checkpoint_config(directory)
     has_bpe = payload.get("bpe_encoder") is not None
@@ -143,6 +148,7 @@ def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "
     model = MednaDFM.build(config, kmer_config, bpe_config, kmer_tokenizer, bpe_tokenizer)
     load_state_strict(model, read_weights(directory), str(directory / WEIGHTS))
     model.window_length = window_length
+    model.precision = precision
     return model.to(device).eval()
 
 

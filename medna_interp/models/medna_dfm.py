@@ -199,11 +199,11 @@ class MednaDFM(nn.Module):
         return cls(config, build_dnabert(kmer_config), bpe_encoder, kmer_tokenizer, bpe_tokenizer)
 
     @classmethod
-    def from_pretrained(cls, directory, device="cpu") -> "MednaDFM":
+    def from_pretrained(cls, directory, device="cpu", precision="fp32") -> "MednaDFM":
         """Load a checkpoint directory (see :mod:`medna_interp.models.checkpoint`)."""
         from .checkpoint import from_pretrained
 
-        return from_pretrained(directory, device)
+        return from_pretrained(directory, device, precision)
 
     def save_pretrained(self, directory, **metadata):
         """Write this model as a checkpoint directory, atomically."""
