@@ -36,11 +36,13 @@ from .motifs.export import ExportOptions
 from .motifs.motif import Motif
 from .motifs.streme import StremeOptions
 from .motifs.tomtom import Match, TomtomOptions
+from .embed import STAGES
+from .embed import embed as embed_windows
 from .predict import predict_proba
 from .steps import check_cad_options, check_cwga_options
 
 __all__ = ["load", "read", "synthetic", "windows", "predict", "select", "cad", "cwga", "discover", "report", "mutate",
-           "insert", "pairs", "variant_effects", "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]
+           "insert", "pairs", "variant_effects", "embed", "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]
 
 
 def load(path: str | os.PathLike, device: str = "auto", seed: int = 0, precision: str = "fp32") -> MednaDFM:
@@ -390,6 +392,24 @@ def mutate(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int], mot
     data = windows(sequences, labels, need_both_classes=True, model=model)
     return mutagenesis(model, data, [MotifEdit.parse(m) for m in motifs], flank=flank, bootstrap=bootstrap,
                        seed=seed, batch_size=batch_size)
+
+
+def embed(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int], *, stages: Sequence[str] | None = None,
+          max_windows: int = 2000, n_neighbors: int = 15, min_dist: float = 0.1, color_by: str | None = None,
+          seed: int = 0, batch_size: int = 64):
+    """Features of the four processing stages, their UMAPs and separability numbers (see
+    :mod:`medna_interp.embed`); ``color_by`` is an IUPAC string here (a run's motif names
+    need ``medna-interp embed ... -o RUN``).
+
+    Returns
+    -------
+    Embedding : ``ids``, ``labels``, ``features`` and ``coordinates`` per stage, ``numbers``
+        (one row per stage), ``carriers`` of ``color_by``; draw it with
+        :func:`medna_interp.embed.plot_embedding`
+    """
+    data = windows(sequences, labels, need_both_classes=True, model=model)
+    return embed_windows(model, data, stages=stages or STAGES, max_windows=max_windows, n_neighbors=n_neighbors,
+                         min_dist=min_dist, color_by=color_by, seed=seed, batch_size=batch_size)
 
 
 def insert(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int] | None, motifs: Sequence[str], *,

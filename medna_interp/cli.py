@@ -405,6 +405,17 @@ def cmd_ism(args) -> None:
     print(f"wrote {args.output}")
 
 
+def cmd_embed(args) -> None:
+    from .steps import run_embed
+
+    result = run_embed(args.checkpoint, args.data, args.output, stages=args.stages, max_windows=args.max_windows,
+                       n_neighbors=args.n_neighbors, min_dist=args.min_dist, color_by=args.color_by,
+                       common=_common_step(args), force=args.force)
+    print(f"mapped {len(result.ids)} windows; 15-NN accuracy per stage: "
+          + ", ".join(f"{row.stage} {row.knn_accuracy:.3f}" for row in result.numbers.itertuples()))
+    print(f"wrote {args.output}/embed.png, embed.tsv and embeddings.npz")
+
+
 def cmd_faithfulness(args) -> None:
     from .steps import Common, run_faithfulness
 
@@ -702,6 +713,22 @@ def build_parser() -> argparse.ArgumentParser:
     force(p)
     _common(p)
     p.set_defaults(handler=cmd_ism)
+
+    p = commands.add_parser("embed", help="UMAP of four processing stages with separability numbers (paper Fig. 3)")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("data", metavar="DATA", help="labelled windows (iDNA-MS TSV or labelled FASTA)")
+    p.add_argument("-o", "--output", required=True, metavar="RUN_DIR")
+    p.add_argument("--stages", nargs="+", default=["raw", "post_dnabert", "post_film", "post_moe"], metavar="STAGE",
+                   help="raw, post_dnabert, post_film, post_moe (default: all four)")
+    p.add_argument("--max-windows", type=Number(int, 20), default=2000,
+                   help="windows mapped, a class-stratified seeded sample (default: 2000)")
+    p.add_argument("--n-neighbors", type=Number(int, 2), default=15, help="UMAP n_neighbors (default: 15)")
+    p.add_argument("--min-dist", type=Number(float, 0, 1), default=0.1, help="UMAP min_dist (default: 0.1)")
+    p.add_argument("--color-by", metavar="MOTIF",
+                   help="colour positives by a motif of RUN_DIR/motifs/motifs.tsv or an IUPAC string (e.g. GAGG)")
+    force(p)
+    _common(p)
+    p.set_defaults(handler=cmd_embed)
 
     p = commands.add_parser("faithfulness", help="deletion curves of every per-base explanation of a run, vs random")
     p.add_argument("run_dir", metavar="RUN_DIR")

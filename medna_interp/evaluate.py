@@ -1,10 +1,12 @@
 """Scoring checkpoints on test sets: one metrics table, ROC points, and the
-cross-dataset matrix (method.md section 7) when several of either are given."""
+cross-dataset matrix (method.md section 7) when several of either are given, with the
+transfer heatmaps of the MEDNA-DFM paper's Fig. 3E."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,8 @@ from .precision import resolve_precision
 from .predict import predict_proba
 
 COLUMNS = ("checkpoint", "dataset", "n", "n_pos", "acc", "sn", "sp", "mcc", "auc", "auprc")
+#: heatmap order of the iDNA-MS modification types (the paper's Fig. 3E blocks)
+MODIFICATION_ORDER = ("5hmC", "4mC", "6mA")
 
 
 def dataset_name(path: Path) -> str:
@@ -95,9 +99,10 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
         data.require_labels()
     torch_device = resolve_device(device)
     precision = resolve_precision(precision, torch_device)
-    rows, roc = [], []
+    rows, roc, sources = [], [], {}
     for name, checkpoint in zip(checkpoint_names, checkpoints):  # one model in memory at a time
         for label, window_length, predict in _predictors(name, checkpoint, torch_device, batch_size, precision):
+            sources[label] = _source_dataset(checkpoint)
             for dataset, data in datasets:
                 if window_length is not None and data.length != window_length:
                     raise MednaError(f"{data.source}: windows are {data.length} bp, but {label} was trained on "
@@ -121,7 +126,84 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
             handle.writelines(f"{c}\t{d}\t{t:.6g}\t{f:.6f}\t{r:.6f}\n" for c, d, t, f, r in roc)
         if len(checkpoints) > 1 or len(test_sets) > 1:
             _write_matrices(tmp, rows)
+            _write_transfer(tmp, rows, sources, dict(zip(dataset_names, map(dataset_name, test_sets))))
     return rows
+
+
+def _source_dataset(checkpoint: Path) -> str | None:
+    """The name (as :func:`dataset_name` gives it) of the data a checkpoint or baseline was trained on, if recorded."""
+    try:
+        inputs = json.loads((checkpoint / "config.json").read_text())["provenance"]["inputs"]
+        return dataset_name(Path(inputs["train"]["path"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def modification_type(name: str) -> str | None:
+    """``5hmC`` of ``5hmC_M.musculus``: the iDNA-MS naming convention; None for other names."""
+    match = re.match(r"(\d+[a-zA-Z]+)_", name)
+    return match.group(1) if match else None
+
+
+def _by_modification(names: list[str], type_of) -> list[str]:
+    """``names`` grouped by modification type in :data:`MODIFICATION_ORDER`, others after, each group as given."""
+    rank = {kind: i for i, kind in enumerate(MODIFICATION_ORDER)}
+    return sorted(names, key=lambda n: rank.get(type_of(n), len(rank)))
+
+
+def _write_transfer(directory: Path, rows: list[dict], sources: dict[str, str | None], raw_names: dict[str, str]) -> None:
+    """``transfer.tsv`` (ACC, AUC, MCC per source and target, and ACC over the source's own),
+    ``transfer_normalised.tsv`` (that ratio as a matrix) and both heatmaps (PNG and SVG).
+
+    A checkpoint's own ACC is its ACC on the test set named like the data it was trained on
+    (``config.json``); without one among the test sets its normalised row is NA."""
+    own = {r["checkpoint"]: r["acc"] for r in rows
+           if sources.get(r["checkpoint"]) is not None and raw_names[r["dataset"]] == sources[r["checkpoint"]]}
+    checkpoints = _by_modification(list(dict.fromkeys(r["checkpoint"] for r in rows)),
+                                   lambda c: modification_type(sources.get(c) or ""))
+    datasets = _by_modification(list(dict.fromkeys(r["dataset"] for r in rows)),
+                                lambda d: modification_type(raw_names[d]))
+    table = {(r["checkpoint"], r["dataset"]): r for r in rows}
+    with open(directory / "transfer.tsv", "w") as handle:
+        handle.write("checkpoint\tsource\tdataset\tacc\tauc\tmcc\tacc_normalised\n")
+        for c in checkpoints:
+            for d in datasets:
+                r = table[c, d]
+                ratio = r["acc"] / own[c] if own.get(c) else None
+                handle.write("\t".join([c, sources.get(c) or "NA", d, *(_cell(r[k]) for k in ("acc", "auc", "mcc")),
+                                        _cell(ratio)]) + "\n")
+    raw = np.array([[table[c, d]["acc"] for d in datasets] for c in checkpoints], dtype=float)
+    normalised = np.array([[table[c, d]["acc"] / own[c] if own.get(c) else np.nan for d in datasets]
+                           for c in checkpoints])
+    _write_matrix(directory / "transfer_normalised.tsv", checkpoints, datasets, normalised)
+    _heatmap(raw, checkpoints, datasets, "ACC on the target", directory / "transfer")
+    _heatmap(normalised, checkpoints, datasets, "ACC on the target / ACC on the source's own test set",
+             directory / "transfer_normalised")
+
+
+def _heatmap(table: np.ndarray, rows: list[str], columns: list[str], title: str, stem: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(2.5 + 1.1 * len(columns), 2.2 + 0.6 * len(rows)))
+    image = axis.imshow(np.ma.masked_invalid(table), cmap="viridis", aspect="auto")
+    for i in range(len(rows)):
+        for j in range(len(columns)):
+            value = table[i, j]
+            axis.text(j, i, "NA" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=8,
+                      color="grey" if np.isnan(value) else "white" if value < np.nanmean(table) else "black")
+    axis.set_xticks(range(len(columns)), columns, rotation=40, ha="right", fontsize=8)
+    axis.set_yticks(range(len(rows)), rows, fontsize=8)
+    axis.set_xlabel("target (test set)")
+    axis.set_ylabel("source (checkpoint)")
+    axis.set_title(title, fontsize=9)
+    figure.colorbar(image, ax=axis, shrink=0.8)
+    figure.tight_layout()
+    for suffix in (".png", ".svg"):
+        figure.savefig(stem.with_suffix(suffix), dpi=120)
+    plt.close(figure)
 
 
 def _predictors(name: str, checkpoint: Path, device, batch_size: int, precision: str):

@@ -1,4 +1,5 @@
-"""``medna-interp run``: selection -> CAD -> CWGA -> motifs -> motif effects -> insertion -> report, resumable.
+"""``medna-interp run``: selection -> CAD -> CWGA -> motifs -> motif effects -> insertion -> representations
+-> report, resumable.
 
 Every option of every step is checked before CAD starts. A step is skipped when
 ``provenance.json`` records the fingerprint it would have now (its result-determining
@@ -18,7 +19,7 @@ from typing import Callable
 from .outputs import claim_directory
 from .steps import (STEPS, Common, check_cad_options, check_cwga_options, check_motif_options, expected_fingerprint,
                     full_options, input_paths, is_up_to_date, load_checkpoint, load_data, run_cad, run_cwga,
-                    run_effects, run_insertion_step, run_motifs)
+                    run_effects, run_embed, run_insertion_step, run_motifs)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class RunOptions:
     motifs: dict = field(default_factory=dict)
     effects: dict = field(default_factory=dict)
     insertion: dict = field(default_factory=dict)
+    embed: dict = field(default_factory=dict)
 
 
 def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | os.PathLike,
@@ -50,22 +52,25 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
     -------
     dict : step -> ``"ran"`` or ``"skipped"``
     """
+    from .embed import check_options as check_embed_options
     from .report import write_report
 
     run_dir = Path(run_dir)
     cad_options = full_options("cad", options.cad, common.seed)
     cwga_options = full_options("cwga", options.cwga, common.seed)
     motif_options = full_options("motifs", options.motifs, common.seed)
+    embed_options = full_options("embed", options.embed, common.seed)
     paths = input_paths(checkpoint, data, common, kmer_encoder=cad_options["kmer_encoder"],
                         bpe_encoder=cad_options["bpe_encoder"])
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
     model = load_checkpoint(checkpoint, common)
-    load_data(data, common, model)
+    windows = load_data(data, common, model)
     check_cad_options(model, **{k: cad_options[k] for k in ("views", "layer", "heads", "min_samples", "confidence",
                                                              "max_per_class", "kmer_encoder", "bpe_encoder")})
     check_cwga_options(model, **{k: cwga_options[k] for k in ("views", "top_dims", "n_samples", "confidence", "steps",
                                                                "internal_batch_size", "min_count")})
     check_motif_options(motif_options["database"], motif_options["meme_bin"], motif_options["backend"])
+    check_embed_options(windows, **{k: embed_options[k] for k in ("stages", "max_windows", "n_neighbors", "min_dist")})
 
     actions = {
         "cad": lambda: run_cad(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cad),
@@ -73,10 +78,11 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
         "motifs": lambda: run_motifs(run_dir, seed=common.seed, length=common.length, **options.motifs),
         "effects": lambda: run_effects(run_dir, common=common, model=model, **options.effects),
         "insertion": lambda: run_insertion_step(run_dir, common=common, model=model, **options.insertion),
+        "embed": lambda: run_embed(checkpoint, data, run_dir, common=common, model=model, **options.embed),
         "report": lambda: write_report(run_dir),
     }
     step_options = {"cad": options.cad, "cwga": options.cwga, "motifs": options.motifs, "effects": options.effects,
-                    "insertion": options.insertion, "report": {}}
+                    "insertion": options.insertion, "embed": options.embed, "report": {}}
     status: dict[str, str] = {}
     for step in STEPS:
         expected = expected_fingerprint(step, run_dir, step_options[step], common, checkpoint, data)

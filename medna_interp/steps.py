@@ -44,13 +44,13 @@ from .precision import resolve_precision
 from .predict import predict_proba
 from .tokenize import BpeTokenizer
 
-STEPS = ("cad", "cwga", "motifs", "effects", "insertion", "report")
+STEPS = ("cad", "cwga", "motifs", "effects", "insertion", "embed", "report")
 #: the steps whose outputs each step reads
 UPSTREAM = {"cad": (), "cwga": (), "motifs": ("cad", "cwga", "ism"), "effects": ("cad", "cwga", "motifs"),
-            "insertion": ("cad", "cwga", "motifs"), "faithfulness": ("cad", "cwga", "ism"),
-            "report": ("cad", "cwga", "motifs", "effects", "insertion", "ism", "faithfulness")}
+            "insertion": ("cad", "cwga", "motifs"), "faithfulness": ("cad", "cwga", "ism"), "embed": (),
+            "report": ("cad", "cwga", "motifs", "effects", "insertion", "ism", "faithfulness", "embed")}
 #: the steps that run the model, and so record (and depend on) its precision
-MODEL_STEPS = frozenset({"cad", "cwga", "effects", "insertion", "ism", "faithfulness"})
+MODEL_STEPS = frozenset({"cad", "cwga", "effects", "insertion", "ism", "faithfulness", "embed"})
 #: options that change how a step runs or what it prints, never what it computes
 EXECUTION_ONLY = frozenset({"progress", "device", "batch_size", "internal_batch_size", "meme_bin"})
 
@@ -142,7 +142,7 @@ def full_options(step: str, options: dict[str, Any], seed: int = 0) -> dict[str,
     if step == "report":
         return dict(options)
     function = {"cad": run_cad, "cwga": run_cwga, "motifs": run_motifs, "effects": run_effects,
-                "insertion": run_insertion_step}[step]
+                "insertion": run_insertion_step, "embed": run_embed}[step]
     defaults = {name: parameter.default for name, parameter in inspect.signature(function).parameters.items()
                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in _NOT_OPTIONS}
     unknown = sorted(set(options) - set(defaults))
@@ -165,6 +165,10 @@ def expected_fingerprint(step: str, run_dir, options: dict[str, Any], common: Co
         extra = {k: options.get(k) for k in ("kmer_encoder", "bpe_encoder")}
         inputs = {name: sha256_of(path) for name, path in
                   input_paths(checkpoint, data_path, common, **extra).items()}
+        return fingerprint(step, step_options, inputs, {})
+    if step == "embed":
+        inputs = {name: sha256_of(path) for name, path in
+                  _embed_inputs(run_dir, checkpoint, data_path, common, options["color_by"]).items()}
         return fingerprint(step, step_options, inputs, {})
     recorded = read_provenance(run_dir)["steps"] if Path(run_dir).exists() else {}
     return fingerprint(step, step_options, {}, upstream_ids(recorded, step))
@@ -247,6 +251,9 @@ def _command_of(record: dict, step: str, run_dir) -> str:
         return f"medna-interp mutate --from-run {run_dir}"
     if step == "insertion":
         return f"medna-interp insert --from-run {run_dir}"
+    if step == "embed":
+        return (f"medna-interp embed {inputs.get('checkpoint', {}).get('path', 'CKPT')} "
+                f"{inputs.get('data', {}).get('path', 'DATA')} -o {run_dir}")
     return f"medna-interp {step} {run_dir}"
 
 
@@ -718,3 +725,47 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
         plot_curves(result.curves, stage.path / "faithfulness", len(shared))
     return result
 
+
+
+def _embed_inputs(run_dir, checkpoint, data_path, common: Common, color_by: str | None) -> dict[str, str]:
+    """The embed step's inputs: the model and data, and the run's motif table and sites when
+    ``color_by`` names one of its motifs (their change then reruns the step)."""
+    extra = {}
+    table = Path(run_dir) / "motifs" / "motifs.tsv"
+    if color_by is not None and table.exists() and (table.parent / "sites.tsv").exists():
+        import pandas as pd
+
+        if color_by in set(pd.read_csv(table, sep="\t", keep_default_na=False).motif):
+            extra = {"motifs": table, "motif_sites": table.parent / "sites.tsv"}
+    return input_paths(checkpoint, data_path, common, **extra)
+
+
+def run_embed(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
+              stages=("raw", "post_dnabert", "post_film", "post_moe"), max_windows: int = 2000,
+              n_neighbors: int = 15, min_dist: float = 0.1, color_by: str | None = None,
+              common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
+    """Features of up to ``max_windows`` windows at each processing stage, their UMAPs and
+    separability numbers (:func:`medna_interp.embed.embed`); writes ``embeddings.npz``,
+    ``embed.tsv`` and ``embed.png``/``.svg``.
+
+    Returns
+    -------
+    Embedding
+    """
+    from .embed import check_stages, embed, write_embedding
+
+    started = Resources()  # the step's wall time and memory include its computation
+    stages = check_stages(stages)  # canonical order, so that the fingerprint does not depend on it
+    paths = _embed_inputs(run_dir, checkpoint, data_path, common, color_by)
+    claim_directory(run_dir, "run", inputs=paths.values(), force=force)
+    model = model or load_checkpoint(checkpoint, common)
+    data = load_data(data_path, common, model)
+    result = embed(model, data, stages=stages, max_windows=max_windows, n_neighbors=n_neighbors, min_dist=min_dist,
+                   color_by=color_by, run_dir=run_dir, seed=common.seed, batch_size=common.batch_size)
+    options = dict(stages=list(stages), max_windows=max_windows, n_neighbors=n_neighbors, min_dist=min_dist,
+                   color_by=color_by)
+    record = _record("embed", options, paths, common, {})
+    record.update(windows=len(result.ids), numbers=result.numbers.to_dict("records"))
+    with step_outputs(run_dir, "embed", record, started=started) as stage:
+        write_embedding(result, stage.path)
+    return result

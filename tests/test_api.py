@@ -119,3 +119,16 @@ def test_insert_pairs_and_variant_effects_from_python():
     assert effects.rank_fraction[0] <= 0.1
     with pytest.raises(mi.MednaError, match="differ from the window's G"):
         mi.variant_effects(model, [window], [22], ["G"])
+
+
+def test_embed_from_python():
+    import medna_interp as mi
+
+    model = mi.load(DEMO_CHECKPOINT, device="cpu")
+    data = mi.synthetic(200, seed=4)
+    result = mi.embed(model, data.sequences, data.labels, stages=["raw", "post_moe"], color_by="GAGG")
+    numbers = result.numbers.set_index("stage")
+    assert list(numbers.index) == ["raw", "post_moe"] and result.coordinates["raw"].shape == (200, 2)
+    assert numbers.loc["post_moe", "knn_accuracy"] >= numbers.loc["raw", "knn_accuracy"]
+    with pytest.raises(mi.MednaError, match="unknown stage 'h_mod'"):
+        mi.embed(model, data.sequences, data.labels, stages=["h_mod"])

@@ -34,7 +34,7 @@ BAD_BY_TYPE = {_device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["ma
 #: options whose values only the inputs can judge; each is run for real below
 SEMANTIC = {"--negatives", "--kmer-encoder", "--bpe-encoder", "--valid", "--grammar", "--jaspar-release",
             "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run", "--truth",
-            "--pair", "--offsets", "--data"}
+            "--pair", "--offsets", "--data", "--stages", "--color-by"}
 #: flags and outputs, tested in test_outputs.py
 NOT_VALUES = {"-h", "-o", "--output", "--version"}
 
@@ -186,6 +186,9 @@ def semantic_cases():
         (["insert", "{demo}", "{data}", "-o", "{out}"], "insert needs CKPT DATA -o DIR --motif"),
         (["variants", "{demo}", "{root}/a_file", "-o", "{out}", "--data", nope], "no such file"),
         (["variants", "{demo}", nope, "-o", "{out}"], "cannot read variants"),
+        (analysis("embed", "--stages", "post_bert"), "unknown stage 'post_bert'"),
+        (analysis("embed", "--color-by", "GA-GG"), "no such motif"),
+        (["embed", "{demo}", "{short}", "-o", "{out}", "--length", "0"], "trained on 41-bp windows"),
     ] + ([] if torch.cuda.is_available() else
          [(["predict", "{demo}", "{data}", "-o", "{out}.tsv", "--device", "cuda"], "no CUDA device")])
 

@@ -81,3 +81,20 @@ def test_gagg_sites_concentrate_at_the_centre_and_in_positives(motifs):
         assert abs(positives.offset.mode().iloc[0]) <= 1.5, motif
     row = core.iloc[0]
     assert row.frac_pos_with_site > 2 * row.frac_neg_with_site
+
+
+def test_the_report_shows_four_stages_and_the_model_separates_better_than_its_inputs(run, motifs, synthetic):
+    import json
+
+    from medna_interp.report import write_report
+    from medna_interp.steps import run_embed
+
+    run_embed(DEMO_CHECKPOINT, synthetic / "test.tsv", run, color_by="GAGG", common=Common(device="cpu"))
+    files = write_report(run)
+    shown = json.loads(files.json.read_text())["representations"]
+    numbers = {row["stage"]: row for row in shown["numbers"]}
+    assert list(numbers) == ["raw", "post_dnabert", "post_film", "post_moe"] and shown["windows"] == 2000
+    assert numbers["post_moe"]["knn_accuracy"] >= numbers["raw"]["knn_accuracy"]
+    assert shown["color_by"] == "GAGG"
+    html = files.html.read_text()
+    assert "<h2>Representations</h2>" in html and "UMAP of the four stages" in html

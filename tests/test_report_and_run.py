@@ -18,7 +18,7 @@ from medna_interp.synth import write_synthetic
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 OPTIONS = RunOptions(cwga={"progress": False, "n_samples": 50, "steps": 20},
                      motifs={"database": DatabaseChoice(tax="insects")},
-                     insertion={"n_backgrounds": 10, "bootstrap": 100})
+                     insertion={"n_backgrounds": 10, "bootstrap": 100}, embed={"max_windows": 200})
 
 
 @pytest.fixture(scope="module")
@@ -36,21 +36,22 @@ def test_resume_after_cad_runs_only_the_missing_steps(finished_run, tmp_path):
     shutil.copytree(original, run_dir)
     # simulate an interruption right after CAD: every later output is gone
     for name in ("cwga_selection.tsv", "dims.tsv", "attributions.npz", "cwga_kmer.tsv", "cwga_bpe.tsv",
-                 "effects.tsv", "report.html", "report.json"):
+                 "effects.tsv", "report.html", "report.json", "embed.tsv", "embed.png", "embed.svg", "embeddings.npz"):
         (run_dir / name).unlink()
     shutil.rmtree(run_dir / "motifs")
     shutil.rmtree(run_dir / "insertion")
     cad_written = (run_dir / "cad_kmer.tsv").stat().st_mtime_ns
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
     assert status == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "effects": "ran", "insertion": "ran",
-                      "report": "ran"}
+                      "embed": "ran", "report": "ran"}
     assert (run_dir / "cad_kmer.tsv").stat().st_mtime_ns == cad_written
     again = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
     assert set(again.values()) == {"skipped"}
-    changed = RunOptions(cwga={**OPTIONS.cwga, "steps": 10}, motifs=OPTIONS.motifs, insertion=OPTIONS.insertion)
+    changed = RunOptions(cwga={**OPTIONS.cwga, "steps": 10}, motifs=OPTIONS.motifs, insertion=OPTIONS.insertion,
+                         embed=OPTIONS.embed)
     rerun = run(DEMO_CHECKPOINT, data, run_dir, changed, Common(device="cpu"), log=lambda _: None)
     assert rerun == {"cad": "skipped", "cwga": "ran", "motifs": "ran", "effects": "ran", "insertion": "ran",
-                     "report": "ran"}
+                     "embed": "skipped", "report": "ran"}
 
 
 class _References(HTMLParser):
@@ -141,11 +142,11 @@ def _copy(finished_run, tmp_path):
 def test_presentation_and_execution_options_do_not_recompute(finished_run, tmp_path):
     data, run_dir = _copy(finished_run, tmp_path)
     verbose = RunOptions(cwga={**OPTIONS.cwga, "progress": True, "internal_batch_size": 7}, motifs=OPTIONS.motifs,
-                         insertion=OPTIONS.insertion)
+                         insertion=OPTIONS.insertion, embed=OPTIONS.embed)
     status = run(DEMO_CHECKPOINT, data, run_dir, verbose, Common(device="cpu", batch_size=16), log=lambda _: None)
     assert set(status.values()) == {"skipped"}
     steps = json.loads((run_dir / "provenance.json").read_text())["steps"]
-    for step in ("cad", "cwga", "motifs", "effects", "insertion", "report"):
+    for step in ("cad", "cwga", "motifs", "effects", "insertion", "embed", "report"):
         assert steps[step]["resources"]["wall_seconds"] > 0 and steps[step]["resources"]["peak_rss_mb"] > 0
         assert steps[step]["outputs"] and steps[step]["fingerprint"]
 
@@ -158,7 +159,7 @@ def test_deleted_or_altered_outputs_are_recomputed(finished_run, tmp_path):
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
     # CAD and CWGA come back the same, so what was made from them is still current
     assert status == {"cad": "ran", "cwga": "ran", "motifs": "skipped", "effects": "skipped", "insertion": "skipped",
-                      "report": "skipped"}
+                      "embed": "skipped", "report": "skipped"}
     assert (run_dir / "cad_kmer.tsv").exists() and "edited by hand" not in (run_dir / "dims.tsv").read_text()
     shutil.rmtree(run_dir / "motifs" / "logos")
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
@@ -189,7 +190,7 @@ def test_report_refuses_motifs_made_from_an_earlier_cad(finished_run, tmp_path, 
     status = run(DEMO_CHECKPOINT, data, run_dir, OPTIONS, Common(device="cpu"), log=lambda _: None)
     # back to the run's options: CAD comes back byte for byte, so the motifs made from it are current again
     assert status == {"cad": "ran", "cwga": "skipped", "motifs": "skipped", "effects": "skipped", "insertion": "skipped",
-                      "report": "skipped"}
+                      "embed": "skipped", "report": "skipped"}
     check_consistency(run_dir)
 
 

@@ -17,8 +17,11 @@ def _without_images(content: dict) -> dict:
     sources = [{**entry, "motifs": [{k: v for k, v in m.items() if k not in ("logo", "aligned_logo")}
                                     for m in entry["motifs"]]} for entry in content["sources"]]
     grammar = {k: v for k, v in (content.get("grammar") or {}).items() if k != "profiles"}
+    representations = content.get("representations")
+    if representations:
+        representations = {k: v for k, v in representations.items() if k != "panel"}
     return {**{k: v for k, v in content.items() if k not in ("images", "grammar")}, "sources": sources,
-            "grammar": grammar}
+            "grammar": grammar, "representations": representations}
 
 
 class ReportFiles(NamedTuple):

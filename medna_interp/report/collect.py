@@ -54,7 +54,7 @@ def check_run(run_dir: Path) -> dict:
         how = "; ".join(f"{step}: {REQUIRED[step][1].format(run=run_dir)}" for step in missing)
         raise MednaError(f"{run_dir}: missing steps {', '.join(missing)} (run them with {how}, "
                          f"or all at once with 'medna-interp run CKPT DATA -o {run_dir}')")
-    return check_consistency(run_dir, (*REQUIRED, "ism", "effects", "insertion", "faithfulness"))
+    return check_consistency(run_dir, (*REQUIRED, "ism", "effects", "insertion", "faithfulness", "embed"))
 
 
 def _model_versus_baseline(checkpoint: str) -> dict:
@@ -159,6 +159,7 @@ def collect(run_dir: Path) -> dict:
     return {
         "_provenance": provenance,
         "faithfulness": faithful,
+        "representations": _representations(run_dir, steps),
         "run_dir": str(run_dir),
         "summary": {
             "checkpoint": cad["inputs"]["checkpoint"]["path"], "data": cad["inputs"]["data"]["path"],
@@ -197,3 +198,12 @@ def _insertion(run_dir: Path, steps: dict) -> tuple[dict, dict]:
     images = {motif: _image(run_dir / "insertion" / f"insertion_{file_stem(motif)}.png") for motif in chosen}
     return columns, {"profiles": images, "not_tested": payload.get("not_tested", []),
                      "max_evalue": payload.get("max_evalue")}
+
+
+def _representations(run_dir: Path, steps: dict) -> dict | None:
+    """The embed step's separability numbers per stage and its panel, when it ran."""
+    if "embed" not in steps or not (run_dir / "embed.tsv").exists():
+        return None
+    record = steps["embed"]
+    return {"numbers": _records(pd.read_csv(run_dir / "embed.tsv", sep="\t")), "windows": record.get("windows"),
+            "color_by": record.get("config", {}).get("color_by"), "panel": _image(run_dir / "embed.png")}

@@ -14,7 +14,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}th,td{border:1px 
 th{background:#f4f6f8;cursor:pointer;user-select:none}th.nosort{cursor:default}tr:nth-child(even) td{background:#fafbfc}
 code,.mono{font-family:SFMono-Regular,Menlo,Consolas,monospace}.grid{display:flex;flex-wrap:wrap;gap:1rem}
 .grid figure{margin:0}figcaption{font-size:.8rem;color:#555}img.logo{height:70px}img.aligned{height:110px}
-img.positional{max-width:100%}.tables{display:flex;flex-wrap:wrap;gap:1.5rem}pre{background:#f4f6f8;padding:.6rem;overflow-x:auto;font-size:.8rem}
+img.positional{max-width:100%}img.panel{max-width:min(100%,900px)}.tables{display:flex;flex-wrap:wrap;gap:1.5rem}pre{background:#f4f6f8;padding:.6rem;overflow-x:auto;font-size:.8rem}
 """
 
 SORT_JS = """
@@ -168,6 +168,20 @@ def render(content: dict) -> str:
     if grammar.get("not_tested"):
         parts.append(f"<p>Not inserted (STREME E above {_num(grammar.get('max_evalue'))}): "
                      f"{_e(', '.join(grammar['not_tested']))}.</p>")
+    representations = content.get("representations")
+    if representations:
+        coloured = f"; positives split by whether they carry {_e(representations['color_by'])}" \
+            if representations.get("color_by") else ""
+        parts.append("<h2>Representations</h2><p>UMAP of "
+                     f"{representations['windows']} windows (class-stratified sample) at four processing stages"
+                     f"{coloured}. Silhouette of the labels in the feature space (cosine) and on the map; "
+                     "5-fold cross-validated 15-nearest-neighbour accuracy in the feature space; clusters HDBSCAN "
+                     "finds among the positives on the map.</p>")
+        parts.append(_table(representations["numbers"],
+                            [("stage", "Stage"), ("silhouette_features", "Silhouette (features)"),
+                             ("silhouette_map", "Silhouette (map)"), ("knn_accuracy", "15-NN accuracy"),
+                             ("positive_clusters", "Positive clusters")], sortable=False))
+        parts.append(_image(representations["panel"], "panel", "UMAP of the four stages"))
     parts.append(f"<h2>Top tokens</h2><p>Top {len(next(iter(content['tokens'].values()), []))} tokens per "
                  "method and view; click a header to sort.</p><div class='tables'>")
     layouts = {"cad": [("token", "Token"), ("cad", "CAd"), ("p_value", "p"), ("q_value", "q"), ("n_pos", "n+"),
