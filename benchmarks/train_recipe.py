@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -68,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", nargs="+", default=["6mA_D.melanogaster"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--keep", type=Path, help="copy each checkpoint to KEEP/SET-CONFIG for later benchmarks")
     args = parser.parse_args()
     torch.set_num_threads(2)
     out = RESULTS / "train_recipe.jsonl"
@@ -90,6 +92,8 @@ def main() -> None:
                 (row,) = evaluate([checkpoint], [folder / "test.tsv"], Path(work) / "eval", device="cpu")
                 # the settings as resolved, so that "defaults" rows say which defaults they had
                 resolved = json.loads((checkpoint / "config.json").read_text())["provenance"]["config"]["train"]
+                if args.keep:
+                    shutil.copytree(checkpoint, args.keep / f"{name}-{config_name}", dirs_exist_ok=True)
             record = {"set": name, "config": config_name, "size": size, "train": resolved,
                       "model": model_overrides, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
                       "valid_auc": round(result.validation["auc"], 4),
