@@ -5,8 +5,10 @@ numbers, and the time UMAP takes for 2,000 windows at four stages on this machin
     .venv/bin/python benchmarks/embed_dmel.py [--checkpoint DIR]
 
 The checkpoint defaults to benchmarks/work/dmel_small (made by mutagenesis_dmel.py).
-Writes benchmarks/results/embed_dmel/ (the embed step's files, positives coloured by
-GAGG) and benchmarks/results/embed_dmel.json (numbers and timings).
+Runs the embed step (positives coloured by GAGG) into benchmarks/work/embed_dmel and
+copies its table, PNG panel and provenance to benchmarks/results/embed_dmel/ (the SVG of
+8,000 points and the coordinates stay in work/); numbers and timings go to
+benchmarks/results/embed_dmel.json.
 """
 
 from __future__ import annotations
@@ -50,12 +52,16 @@ def main() -> None:
         umap_map(features[stage], 15, 0.1, 0)
         umap_seconds[stage] = round(time.perf_counter() - started, 2)
 
-    out = RESULTS / "embed_dmel"
-    if out.exists():
-        shutil.rmtree(out)
+    work, out = ROOT / "benchmarks" / "work" / "embed_dmel", RESULTS / "embed_dmel"
+    for folder in (work, out):
+        if folder.exists():
+            shutil.rmtree(folder)
     started = time.perf_counter()
-    result = run_embed(args.checkpoint, data_path, out, color_by="GAGG", common=Common(device="cpu"))
+    result = run_embed(args.checkpoint, data_path, work, color_by="GAGG", common=Common(device="cpu"))
     step_seconds = time.perf_counter() - started
+    out.mkdir()
+    for name in ("embed.tsv", "embed.png", "provenance.json"):
+        shutil.copy(work / name, out / name)
     positives = result.labels == 1
     record = {
         "checkpoint": str(args.checkpoint.relative_to(ROOT)) if args.checkpoint.is_relative_to(ROOT)

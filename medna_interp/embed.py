@@ -134,7 +134,8 @@ def umap_map(features: np.ndarray, n_neighbors: int, min_dist: float, seed: int)
     import umap
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state": the price of repeatability
+        # "n_jobs value 1 overridden to 1 by setting random_state": the price of repeatability
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
         reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(features) - 1), min_dist=min_dist, n_components=2,
                             random_state=seed)
         return reducer.fit_transform(features).astype(np.float32)
@@ -158,23 +159,35 @@ def separability(features: np.ndarray, coordinates: np.ndarray, labels: np.ndarr
             "positive_clusters": int(len(set(clusters.tolist()) - {-1}))}
 
 
+def run_motif_files(run_dir: str | Path | None, name: str) -> tuple[Path, Path] | None:
+    """(``motifs.tsv``, ``sites.tsv``) of a run directory when ``name`` is one of its motifs, else None."""
+    if run_dir is None:
+        return None
+    table = Path(run_dir) / "motifs" / "motifs.tsv"
+    sites = table.parent / "sites.tsv"
+    if not (table.exists() and sites.exists()):
+        return None
+    return (table, sites) if name in set(pd.read_csv(table, sep="\t", keep_default_na=False).motif) else None
+
+
 def carriers_of(color_by: str, ids: list[str], sequences: list[str], run_dir: Path | None = None) -> np.ndarray:
     """Which windows carry ``color_by``: a motif of ``RUN/motifs/motifs.tsv`` (its FIMO sites
     in ``sites.tsv``), else an IUPAC string found exactly on the window's own strand (the
     strand of the candidate base). Shape (N,), bool."""
     from .mutagenesis import IUPAC, iupac_pattern
 
-    table = Path(run_dir) / "motifs" / "motifs.tsv" if run_dir is not None else None
-    if table is not None and table.exists():
-        motifs = pd.read_csv(table, sep="\t", keep_default_na=False)
-        if color_by in set(motifs.motif):
-            sites = pd.read_csv(table.parent / "sites.tsv", sep="\t", dtype={"id": str})
-            return np.isin(ids, sites.id[sites.motif == color_by].unique())
-    if not re.fullmatch(r"[A-Za-z]+", color_by) or any(c not in IUPAC for c in color_by.upper()):
+    files = run_motif_files(run_dir, color_by)
+    if files is not None:
+        sites = pd.read_csv(files[1], sep="\t", dtype={"id": str})
+        return np.isin(ids, sites.id[sites.motif == color_by].unique())
+    try:
+        letters = iupac_pattern(color_by)
+    except MednaError:
+        table = Path(run_dir) / "motifs" / "motifs.tsv" if run_dir is not None else None
         where = f"in {table}" if table is not None and table.exists() else "(no motifs/motifs.tsv in the run)"
         raise MednaError(f"--color-by {color_by!r}: no such motif {where}, and not an IUPAC string",
-                         hint="give a motif id from the 'motif' column of motifs.tsv or a string such as GAGG")
-    pattern = re.compile("".join(f"[{IUPAC[c]}]" for c in iupac_pattern(color_by)))
+                         hint="give a motif id from the 'motif' column of motifs.tsv or a string such as GAGG") from None
+    pattern = re.compile("".join(f"[{IUPAC[c]}]" for c in letters))
     return np.array([pattern.search(s) is not None for s in sequences])
 
 
@@ -211,10 +224,7 @@ def embed(model: MednaDFM, data: SequenceSet, *, stages=STAGES, max_windows: int
 def plot_embedding(result: Embedding, stem: Path) -> None:
     """The maps side by side (2 x 2 for four stages) coloured by label, or with ``color_by``
     the positives split by whether they carry it; ``stem``.png and ``stem``.svg."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .motifs.logos import plt, save_figure
 
     stages = list(result.coordinates)
     columns = 2 if len(stages) > 1 else 1
@@ -241,9 +251,7 @@ def plot_embedding(result: Embedding, stem: Path) -> None:
         axis.axis("off")
     axes.flat[0].legend(fontsize=7, markerscale=2, loc="best")
     figure.tight_layout()
-    for suffix in (".png", ".svg"):
-        figure.savefig(stem.with_suffix(suffix), dpi=120)
-    plt.close(figure)
+    save_figure(figure, stem)
 
 
 def write_embedding(result: Embedding, directory: Path) -> None:

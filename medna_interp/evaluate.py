@@ -164,17 +164,15 @@ def _write_transfer(directory: Path, rows: list[dict], sources: dict[str, str | 
     datasets = _by_modification(list(dict.fromkeys(r["dataset"] for r in rows)),
                                 lambda d: modification_type(raw_names[d]))
     table = {(r["checkpoint"], r["dataset"]): r for r in rows}
+    raw = np.array([[table[c, d]["acc"] for d in datasets] for c in checkpoints], dtype=float)
+    normalised = raw / np.array([own.get(c) or np.nan for c in checkpoints])[:, None]
     with open(directory / "transfer.tsv", "w") as handle:
         handle.write("checkpoint\tsource\tdataset\tacc\tauc\tmcc\tacc_normalised\n")
-        for c in checkpoints:
-            for d in datasets:
-                r = table[c, d]
-                ratio = r["acc"] / own[c] if own.get(c) else None
-                handle.write("\t".join([c, sources.get(c) or "NA", d, *(_cell(r[k]) for k in ("acc", "auc", "mcc")),
-                                        _cell(ratio)]) + "\n")
-    raw = np.array([[table[c, d]["acc"] for d in datasets] for c in checkpoints], dtype=float)
-    normalised = np.array([[table[c, d]["acc"] / own[c] if own.get(c) else np.nan for d in datasets]
-                           for c in checkpoints])
+        for i, c in enumerate(checkpoints):
+            for j, d in enumerate(datasets):
+                ratio = None if np.isnan(normalised[i, j]) else float(normalised[i, j])
+                handle.write("\t".join([c, sources.get(c) or "NA", d,
+                                        *(_cell(table[c, d][k]) for k in ("acc", "auc", "mcc")), _cell(ratio)]) + "\n")
     _write_matrix(directory / "transfer_normalised.tsv", checkpoints, datasets, normalised)
     _heatmap(raw, checkpoints, datasets, "ACC on the target", directory / "transfer")
     _heatmap(normalised, checkpoints, datasets, "ACC on the target / ACC on the source's own test set",
@@ -182,10 +180,7 @@ def _write_transfer(directory: Path, rows: list[dict], sources: dict[str, str | 
 
 
 def _heatmap(table: np.ndarray, rows: list[str], columns: list[str], title: str, stem: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .motifs.logos import plt, save_figure
 
     figure, axis = plt.subplots(figsize=(2.5 + 1.1 * len(columns), 2.2 + 0.6 * len(rows)))
     image = axis.imshow(np.ma.masked_invalid(table), cmap="viridis", aspect="auto")
@@ -200,10 +195,7 @@ def _heatmap(table: np.ndarray, rows: list[str], columns: list[str], title: str,
     axis.set_ylabel("source (checkpoint)")
     axis.set_title(title, fontsize=9)
     figure.colorbar(image, ax=axis, shrink=0.8)
-    figure.tight_layout()
-    for suffix in (".png", ".svg"):
-        figure.savefig(stem.with_suffix(suffix), dpi=120)
-    plt.close(figure)
+    save_figure(figure, stem)
 
 
 def _predictors(name: str, checkpoint: Path, device, batch_size: int, precision: str):

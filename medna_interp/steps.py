@@ -726,18 +726,13 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
     return result
 
 
-
 def _embed_inputs(run_dir, checkpoint, data_path, common: Common, color_by: str | None) -> dict[str, str]:
     """The embed step's inputs: the model and data, and the run's motif table and sites when
     ``color_by`` names one of its motifs (their change then reruns the step)."""
-    extra = {}
-    table = Path(run_dir) / "motifs" / "motifs.tsv"
-    if color_by is not None and table.exists() and (table.parent / "sites.tsv").exists():
-        import pandas as pd
+    from .embed import run_motif_files
 
-        if color_by in set(pd.read_csv(table, sep="\t", keep_default_na=False).motif):
-            extra = {"motifs": table, "motif_sites": table.parent / "sites.tsv"}
-    return input_paths(checkpoint, data_path, common, **extra)
+    files = run_motif_files(run_dir, color_by) if color_by is not None else None
+    return input_paths(checkpoint, data_path, common, **(dict(zip(("motifs", "motif_sites"), files)) if files else {}))
 
 
 def run_embed(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
