@@ -292,11 +292,15 @@ class DiscoveredMotif:
     source : ``cad_kmer``, ``cwga_bpe`` ... or ``raw``
     motif : :class:`Motif` (``pwm`` of shape (W, 4), consensus, E-value)
     matches : list of :class:`Match`, best (smallest p) first
+    significant : STREME's held-out E-value is at most ``streme.thresh``
+    named : significant, and the best match's E-value is at most ``tomtom.match_thresh``
     """
 
     source: str
     motif: Motif
     matches: list[Match]
+    significant: bool = False
+    named: bool = False
 
     @property
     def best_match(self) -> Match | None:
@@ -361,7 +365,9 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
     by_query: dict[str, list[Match]] = {}
     for match in sorted(found.matches, key=lambda m: m.pvalue):
         by_query.setdefault(match.query_id, []).append(match)
-    motifs = [DiscoveredMotif(source, motif, by_query.get(motif.id, []))
+    flags = found.table.set_index("motif")[["significant", "named"]]
+    motifs = [DiscoveredMotif(source, motif, by_query.get(motif.id, []), bool(flags.significant[motif.id]),
+                              bool(flags.named[motif.id]))
               for source, group in found.motifs.items() for motif in group]
     return Discovery(motifs, found.table, Path(output) if output is not None else None)
 

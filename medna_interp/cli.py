@@ -455,8 +455,15 @@ def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
 
     _export_arguments(parser)
     group = parser.add_argument_group("STREME, TOMTOM and JASPAR")
-    group.add_argument("--nmotifs", type=NON_NEGATIVE, default=5,
-                       help="STREME motifs per source; 0 = only those with held-out p < 0.05 (default: 5)")
+    group.add_argument("--nmotifs", type=NON_NEGATIVE, default=0,
+                       help="STREME motifs per source, significant or not; 0 = STREME's own stopping rule at "
+                            "--max-evalue (default: 0)")
+    group.add_argument("--max-evalue", type=Number(float, 0, 1, open_low=True), default=0.05,
+                       help="a motif is significant (discovered) only at STREME held-out E <= this; the others are "
+                            "kept, flagged significant = false (default: 0.05)")
+    group.add_argument("--match-thresh", type=Number(float, 0, 1, open_low=True), default=0.05,
+                       help="a database match names a significant motif only at TOMTOM E <= this (p x the number "
+                            "of database motifs searched) (default: 0.05)")
     group.add_argument("--minw", type=Number(int, 3, 30), default=4, help="STREME minimum width (default: 4)")
     group.add_argument("--maxw", type=Number(int, 3, 30), default=10, help="STREME maximum width (default: 10)")
     group.add_argument("--objfun", default="de", choices=("de", "cd"), help="STREME objective (default: de)")
@@ -477,6 +484,9 @@ def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--shuffled-control", action="store_true",
                        help="STREME control = shuffles of the exported primary sequences (keeping --order-mers) "
                             "instead of the exported negatives")
+    group.add_argument("--permute-labels", action="store_true",
+                       help="also repeat motif discovery with the labels permuted (seeded by --seed) into "
+                            "RUN/motifs/null: what each source 'finds' under the null")
     group.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
     group.add_argument("--backend", default="meme", choices=("meme", "memelite"),
                        help="TOMTOM from the MEME binary (--dist applies) or from memelite (numba, Euclidean "
@@ -490,12 +500,13 @@ def _motifs_kwargs(args) -> dict:
 
     return dict(
         export_options=_export_options(args),
-        streme=StremeOptions(nmotifs=args.nmotifs, minw=args.minw, maxw=args.maxw, objfun=args.objfun,
+        streme=StremeOptions(nmotifs=args.nmotifs, thresh=args.max_evalue, minw=args.minw, maxw=args.maxw, objfun=args.objfun,
                              order=args.order, strands=args.strands, seed=args.seed),
-        tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh),
+        tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh,
+                             match_thresh=args.match_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
         meme_bin=args.meme_bin, raw_baseline=not args.no_raw, shuffled_control=args.shuffled_control,
-        backend=args.backend, linear=not args.no_linear,
+        backend=args.backend, linear=not args.no_linear, permute_labels=args.permute_labels,
     )
 
 
@@ -511,9 +522,13 @@ def _print_motifs(table) -> None:
     for row in table.itertuples():
         if not row.motif:
             print(f"{row.source}: {row.note}")
-            continue
-        match = f"{row.best_match_name} ({row.best_match_id}, p={row.best_match_p:.2g})" if row.best_match_id else "no match"
-        print(f"{row.source}: {row.consensus} E={row.evalue:.2g}  best match {match}")
+        elif row.significant:
+            match = f"{row.best_match_name} ({row.best_match_id}, E={row.best_match_e:.2g})" if row.named \
+                else "not named by a database match"
+            print(f"{row.source}: {row.consensus} E={row.evalue:.2g}  {match}")
+    for source, rows in table[table.motif != ""].groupby("source", sort=False):
+        if not rows.significant.any():
+            print(f"{source}: no significant motif ({len(rows)} above the E-value threshold)")
 
 
 def cmd_motifs(args) -> None:

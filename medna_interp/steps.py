@@ -486,8 +486,11 @@ def run_data(run_dir: str | os.PathLike, length: int | None = 41):
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, shuffled_control: bool = False,
-               backend: str = "meme", linear: bool = True, seed: int = 0, length: int | None = 41):
-    """Export -> STREME -> TOMTOM for every source, raw baseline, sites and logos into ``RUN_DIR/motifs``.
+               backend: str = "meme", linear: bool = True, permute_labels: bool = False, seed: int = 0,
+               length: int | None = 41):
+    """Export -> STREME -> TOMTOM for every source, raw baselines, sites and logos into ``RUN_DIR/motifs``;
+    with ``permute_labels`` the same under permuted labels into ``RUN_DIR/motifs/null``
+    (see :func:`medna_interp.motifs.discover.discover`).
 
     Returns
     -------
@@ -497,8 +500,8 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     data, inputs = run_data(run_dir, length)
     options = full_options("motifs", dict(export_options=export_options, streme=streme, tomtom=tomtom,
                                           database=database, raw_baseline=raw_baseline,
-                                          shuffled_control=shuffled_control, backend=backend, linear=linear),
-                           seed)
+                                          shuffled_control=shuffled_control, backend=backend, linear=linear,
+                                          permute_labels=permute_labels), seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
     check_motif_options(database, meme_bin, backend)
     upstream = upstream_ids(payload["steps"], "motifs")
@@ -506,7 +509,8 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     with step_outputs(run_dir, "motifs", record) as stage:
         result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
-                          shuffled_control=shuffled_control, backend=backend, linear=linear)
+                          shuffled_control=shuffled_control, backend=backend, linear=linear,
+                          permute_labels=permute_labels)
         record.update(_record("motifs", options, {"data": inputs["data"]["path"]}, Common(seed=seed, length=length),
                               upstream, fingerprint_inputs=False))
     return result

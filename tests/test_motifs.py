@@ -40,11 +40,14 @@ def test_streme_finds_planted_motif_on_the_given_strand(tmp_path):
     assert [m.id for m in reparsed] == [m.id for m in result.motifs]
 
 
-def test_streme_with_nothing_to_find_returns_no_motif(tmp_path):
+def test_streme_with_nothing_to_find_stops_on_its_own_rule_and_reports_nothing_significant(tmp_path):
     write_fasta(tmp_path / "a.fa", [(f"a{i}", s) for i, s in enumerate(random_sequences(100, seed=1))])
     write_fasta(tmp_path / "b.fa", [(f"b{i}", s) for i, s in enumerate(random_sequences(100, seed=2))])
     result = run_streme(tmp_path / "a.fa", tmp_path / "b.fa", tmp_path / "out", StremeOptions(nmotifs=0))
-    assert result.motifs == []
+    assert "--evalue" in result.command and result.command[result.command.index("--thresh") + 1] == "0.05"
+    # STREME stops after `patience` (3) motifs in a row above the threshold and reports them
+    assert 1 <= len(result.motifs) <= 3
+    assert all(m.evalue > 0.05 for m in result.motifs)
 
 
 def test_streme_rejects_empty_and_too_short_fasta(tmp_path):
@@ -114,7 +117,7 @@ def test_streme_finds_a_cg_motif_in_real_5hmc_data(tmp_path):
     assert any("CG" in m.consensus and m.evalue < 0.05 for m in result.motifs)
 
 
-def test_a_source_without_motifs_gets_a_valid_no_motif_row(tmp_path):
+def test_identical_classes_give_only_motifs_flagged_not_significant(tmp_path):
     import pandas as pd
 
     from medna_interp.io import SequenceSet
@@ -127,8 +130,11 @@ def test_a_source_without_motifs_gets_a_valid_no_motif_row(tmp_path):
     result = discover(tmp_path, data, tmp_path / "motifs", streme=StremeOptions(nmotifs=0),
                       database=DatabaseChoice(motif_db=str(database)), sources=[])
     table = pd.read_csv(tmp_path / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
-    assert len(table) == 1 and table.source[0] == "raw" and table.motif[0] == ""
-    assert table.note[0] == "STREME found no motif" and result.matches == []
+    assert len(table) >= 1 and set(table.source) == {"raw"} and (table.motif != "").all()
+    assert not table.significant.any() and not table.named.any()
+    assert table.note.str.startswith("not significant (STREME E above 0.05)").all()
+    (row,) = result.sources.itertuples()
+    assert (row.source, row.kind, row.n_primary, row.n_control, row.significant) == ("raw", "raw baseline", 60, 60, 0)
 
 
 def test_streme_with_shuffled_control(tmp_path):

@@ -85,14 +85,39 @@ def available_sources(run_dir: str | os.PathLike) -> list[tuple[str, str]]:
             if (run_dir / _FILES[s]["table"].format(view=v)).exists()]
 
 
+def permuted_run(run_dir: Path, sources, folder: Path, seed: int) -> Path:
+    """A copy of ``run_dir`` as far as ``sources`` read it, with the labels of each
+    selection table permuted (seeded): the same windows and scores, no class contrast.
+    Score tables and arrays are linked, not copied."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in dict.fromkeys(source for source, _ in sources):
+        files = _FILES[source]
+        selection = selected_windows(run_dir, source)
+        selection["label"] = rng.permutation(selection.label.to_numpy())
+        selection.to_csv(folder / files["selection"], sep="\t", index=False)
+        linked = [files["arrays"], *(files["table"].format(view=view) for view in VIEWS[source])]
+        for name in linked:
+            if (run_dir / name).exists() and not (folder / name).exists():
+                (folder / name).symlink_to((run_dir / name).resolve())
+    return folder
+
+
+def selected_windows(run_dir: Path, source: str) -> pd.DataFrame:
+    """The selection table a source's scores belong to (id, label, sequence, ...)."""
+    path = run_dir / _FILES[source]["selection"]
+    if not path.exists():
+        raise MednaError(f"{run_dir}: {path.name} is missing; run 'medna-interp {source}' first")
+    return pd.read_csv(path, sep="\t", dtype={"id": str}, keep_default_na=False)
+
+
 def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame, np.ndarray]:
     """The selection table and its per-base scores, shape (M, length), for a source and view."""
     files = _FILES[source]
-    selection_path, arrays_path = run_dir / files["selection"], run_dir / files["arrays"]
-    for path in (selection_path, arrays_path):
-        if not path.exists():
-            raise MednaError(f"{run_dir}: {path.name} is missing; run 'medna-interp {source}' first")
-    selection = pd.read_csv(selection_path, sep="\t", dtype={"id": str})
+    arrays_path = run_dir / files["arrays"]
+    selection = selected_windows(run_dir, source)
+    if not arrays_path.exists():
+        raise MednaError(f"{run_dir}: {arrays_path.name} is missing; run 'medna-interp {source}' first")
     arrays = np.load(arrays_path)
     key = f"{view}_per_base"
     if key not in arrays:

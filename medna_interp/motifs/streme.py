@@ -28,12 +28,15 @@ N = ACGT
 @dataclass(frozen=True)
 class StremeOptions:
     """STREME settings. Defaults: widths 4-10 (the 8-15 default lets a wide A-tract
-    swallow a nearby core), 5 motifs, discriminative objective, order-2 background,
-    single strand. ``nmotifs=0`` reports only motifs whose held-out p-value passes
-    ``thresh`` (STREME's own stopping rule); otherwise exactly ``nmotifs`` are reported,
-    significant or not, with their E-values."""
+    swallow a nearby core), STREME's own stopping rule, discriminative objective, order-2
+    background, single strand.
 
-    nmotifs: int = 5
+    ``thresh`` is an E-value (held-out test p-value x motifs tested): with ``nmotifs=0``
+    STREME stops after ``patience`` motifs in a row above it, and :func:`discover` calls a
+    motif significant only at E <= ``thresh`` however many were asked for. With
+    ``nmotifs > 0`` exactly that many are reported, significant or not."""
+
+    nmotifs: int = 0
     thresh: float = 0.05
     minw: int = 4
     maxw: int = 10
@@ -45,7 +48,7 @@ class StremeOptions:
     def __post_init__(self):
         problems = [
             (self.nmotifs >= 0, f"nmotifs must be 0 (STREME's own stopping rule) or more, got {self.nmotifs}"),
-            (0 < self.thresh <= 1, f"thresh must be in (0, 1], got {self.thresh}"),
+            (0 < self.thresh <= 1, f"the E-value threshold (--max-evalue) must be in (0, 1], got {self.thresh}"),
             (3 <= self.minw <= 30, f"minw must be between 3 and 30 (STREME's limits), got {self.minw}"),
             (self.minw <= self.maxw <= 30, f"maxw must be between minw ({self.minw}) and 30, got {self.maxw}"),
             (self.objfun in ("de", "cd"), f"objfun must be 'de' or 'cd', got {self.objfun!r}"),
@@ -58,7 +61,7 @@ class StremeOptions:
 
     def describe(self) -> str:
         """The options as STREME's command line spells them, for messages."""
-        limit = f"--nmotifs {self.nmotifs}" if self.nmotifs else f"--thresh {self.thresh}"
+        limit = f"--nmotifs {self.nmotifs}" if self.nmotifs else f"--thresh {self.thresh} --evalue"
         return (f"{limit} --minw {self.minw} --maxw {self.maxw} --objfun {self.objfun} --order {self.order} "
                 f"--strands {self.strands}")
 
@@ -106,6 +109,8 @@ def run_streme(primary: str | os.PathLike, control: str | os.PathLike | None, ou
                options: StremeOptions = StremeOptions(), meme_bin: str | None = None) -> StremeResult:
     """Run STREME and parse ``streme.xml``; no motif found is an empty list, not an error.
 
+    Every motif STREME reports is returned, with its held-out p- and E-value, including
+    those above ``options.thresh`` that made it stop: the caller judges significance.
     With ``control=None`` STREME compares against shuffles of the primary sequences
     that keep ``options.order``-mer composition.
     """
@@ -114,7 +119,7 @@ def run_streme(primary: str | os.PathLike, control: str | os.PathLike | None, ou
     binary = find_tool("streme", meme_bin)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    limit = ["--nmotifs", str(options.nmotifs)] if options.nmotifs > 0 else ["--thresh", str(options.thresh)]
+    limit = ["--nmotifs", str(options.nmotifs)] if options.nmotifs > 0 else ["--thresh", str(options.thresh), "--evalue"]
     command = [str(binary), "--p", str(primary), "--oc", str(output), *limit,
                "--minw", str(options.minw), "--maxw", str(options.maxw), "--objfun", options.objfun,
                "--order", str(options.order), "--seed", str(options.seed), "--verbosity", "1"]
@@ -131,8 +136,6 @@ def run_streme(primary: str | os.PathLike, control: str | os.PathLike | None, ou
         raise MednaError(f"STREME failed (exit {result.returncode}) with {options.describe()}: "
                          f"{tool_message(result.stderr)}")
     motifs = parse_streme_xml(output / "streme.xml")
-    if options.nmotifs == 0:  # STREME also writes the motifs that made it stop
-        motifs = [m for m in motifs if m.pvalue is not None and m.pvalue <= options.thresh]
     return StremeResult(motifs, output, command, n_primary, n_control)
 
 

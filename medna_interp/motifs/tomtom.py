@@ -22,12 +22,15 @@ DISTANCES = ("allr", "ed", "kullback", "pearson", "sandelin", "blic1", "blic5", 
 
 @dataclass(frozen=True)
 class TomtomOptions:
-    """TOMTOM's own defaults: Pearson correlation, overlap >= 5, q-value <= 0.5."""
+    """TOMTOM's own defaults: Pearson correlation, overlap >= 5, q-value <= 0.5 for a match
+    to be listed. ``match_thresh`` is stricter and ours: a best match names its motif only
+    when its E-value (p x the number of database motifs searched) is at most it."""
 
     dist: str = "pearson"
     min_overlap: int = 5
     thresh: float = 0.5
     evalue: bool = False
+    match_thresh: float = 0.05
 
     def __post_init__(self):
         if self.dist not in DISTANCES:
@@ -36,6 +39,8 @@ class TomtomOptions:
             raise MednaError(f"TOMTOM minimum overlap must be at least 1, got {self.min_overlap}")
         if not (0 < self.thresh <= 1 or (self.evalue and self.thresh > 0)):
             raise MednaError(f"TOMTOM threshold must be in (0, 1], got {self.thresh}")
+        if not 0 < self.match_thresh <= 1:
+            raise MednaError(f"the match threshold (--match-thresh) must be in (0, 1], got {self.match_thresh}")
 
 
 @dataclass

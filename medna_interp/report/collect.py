@@ -104,11 +104,12 @@ def collect(run_dir: Path) -> dict:
     if "effects" in steps and (run_dir / "effects.tsv").exists():
         effects = pd.read_csv(run_dir / "effects.tsv", sep="\t", keep_default_na=False).set_index("motif")
     insertion, grammar = _insertion(run_dir, steps)
+    motifs = _gated(motifs)
     sources = []
     for source, group in motifs.groupby("source", sort=False):
         found = group[group.motif != ""]
-        if found.empty:
-            warnings.append(f"STREME found no motif for {source}")
+        if not found.significant.any():
+            warnings.append(f"no significant motif for {source}")
         rows = []
         for row in _records(found):
             stem = logo_stem(row["motif"])
@@ -124,21 +125,9 @@ def collect(run_dir: Path) -> dict:
                 row.update(insertion[row["motif"]])
             rows.append(row)
         rows.sort(key=lambda r: r.get("effect_delta_p", 0.0))  # the motifs the model needs most first
-        sources.append({"source": source, "motifs": rows})
-
-    comparison = []
-    for entry in sources:
-        matched = [m for m in entry["motifs"] if m.get("best_match_p") is not None]
-        best = min(matched, key=lambda m: m["best_match_p"]) if matched else None
-        top = min(entry["motifs"], key=lambda m: m["evalue"] if m["evalue"] is not None else math.inf) \
-            if entry["motifs"] else None
-        comparison.append({
-            "source": entry["source"], "top_motif": top["consensus"] if top else None,
-            "top_motif_evalue": top["evalue"] if top else None,
-            "best_match": f"{best['best_match_name']} ({best['best_match_id']})" if best else None,
-            "best_match_p": best["best_match_p"] if best else None,
-            "best_match_motif": best["consensus"] if best else None,
-        })
+        sources.append({"source": source, "motifs": [r for r in rows if r["significant"]],
+                        "not_significant": [r for r in rows if not r["significant"]]})
+    gates, comparison = _comparison(run_dir / "motifs", motifs)
 
     tokens = {}
     for method, column in (("cad", "cad"), ("cwga", "scaled_contribution")):
@@ -171,12 +160,64 @@ def collect(run_dir: Path) -> dict:
         },
         "warnings": warnings,
         "comparison": comparison,
+        "gates": gates,
         "sources": sources,
         "tokens": tokens,
         "dims": _records(dims.head(10)),
         "images": positional,
         "grammar": grammar,
     }
+
+
+def _gated(motifs: pd.DataFrame) -> pd.DataFrame:
+    """``significant`` and ``named`` as booleans; a table written before the gates existed gets
+    them from the default thresholds (E <= 0.05 for both)."""
+    motifs = motifs.copy()
+    for column, fallback in (("significant", motifs.evalue <= 0.05),
+                             ("named", (motifs.evalue <= 0.05) & (motifs.best_match_e <= 0.05))):
+        motifs[column] = motifs[column].astype(str).eq("True") if column in motifs else fallback
+    return motifs
+
+
+def _comparison(folder: Path, motifs: pd.DataFrame) -> tuple[dict, list[dict]]:
+    """(the gates and the database size, one row per source: what it compared, what passed the
+    gates, the paper's uncorrected metric, and what it found under permuted labels)."""
+    summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
+    described = pd.read_csv(folder / "sources.tsv", sep="\t", keep_default_na=False).set_index("source") \
+        if (folder / "sources.tsv").exists() else pd.DataFrame()
+    null = pd.read_csv(folder / "null" / "sources.tsv", sep="\t", keep_default_na=False).set_index("source") \
+        if (folder / "null" / "sources.tsv").exists() else None
+    rows = []
+    for source, group in motifs.groupby("source", sort=False):
+        group = group[group.motif != ""]
+        significant = group[group.significant].sort_values("evalue")
+        named = group[group.named].sort_values("best_match_e")
+        matched = group.dropna(subset=["best_match_p"]).sort_values("best_match_p")
+        about = described.loc[source].to_dict() if source in described.index else {}
+        row = {
+            "source": source, "kind": about.get("kind"), "windows": about.get("windows"),
+            "sequences": f"{about['n_primary']} / {about['n_control']}"
+            if about.get("n_primary") not in (None, "") else None,
+            "raw_baseline": about.get("raw_baseline") or None, "motifs": len(group), "significant": len(significant),
+            "top_motif": significant.consensus.iloc[0] if len(significant) else None,
+            "top_motif_evalue": float(significant.evalue.iloc[0]) if len(significant) else None,
+            "named_match": f"{named.best_match_name.iloc[0]} ({named.best_match_id.iloc[0]})" if len(named) else None,
+            "named_motif": named.consensus.iloc[0] if len(named) else None,
+            "named_match_e": float(named.best_match_e.iloc[0]) if len(named) else None,
+            "paper_best_p": float(matched.best_match_p.iloc[0]) if len(matched) else None,
+            "paper_best_motif": matched.consensus.iloc[0] if len(matched) else None,
+        }
+        if null is not None and source in null.index:
+            row.update(null_significant=int(null.loc[source, "significant"]), null_named=int(null.loc[source, "named"]),
+                       null_paper_best_p=_float_or_none(null.loc[source, "best_p_uncorrected"]))
+        rows.append(row)
+    gates = {"max_evalue": summary.get("max_evalue"), "match_thresh": summary.get("match_thresh"),
+             "database_motifs": summary.get("database_motifs"), "null": summary.get("null")}
+    return gates, rows
+
+
+def _float_or_none(value) -> float | None:
+    return float(value) if value not in ("", None) else None
 
 
 def _insertion(run_dir: Path, steps: dict) -> tuple[dict, dict]:

@@ -14,7 +14,8 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}th,td{border:1px 
 th{background:#f4f6f8;cursor:pointer;user-select:none}th.nosort{cursor:default}tr:nth-child(even) td{background:#fafbfc}
 code,.mono{font-family:SFMono-Regular,Menlo,Consolas,monospace}.grid{display:flex;flex-wrap:wrap;gap:1rem}
 .grid figure{margin:0}figcaption{font-size:.8rem;color:#555}img.logo{height:70px}img.aligned{height:110px}
-img.positional{max-width:100%}img.panel{max-width:min(100%,900px)}.tables{display:flex;flex-wrap:wrap;gap:1.5rem}pre{background:#f4f6f8;padding:.6rem;overflow-x:auto;font-size:.8rem}
+img.positional{max-width:100%}details.insignificant{color:#888}details.insignificant img{opacity:.5}
+.unnamed{color:#999;text-decoration:line-through}img.panel{max-width:min(100%,900px)}.tables{display:flex;flex-wrap:wrap;gap:1.5rem}pre{background:#f4f6f8;padding:.6rem;overflow-x:auto;font-size:.8rem}
 """
 
 SORT_JS = """
@@ -73,6 +74,32 @@ def _insertion_cell(motif: dict) -> str:
             f"<small>{_e(motif['insert_strand'])}, {_e(motif['insert_background'])}</small>")
 
 
+def _motif_table(motifs: list[dict]) -> str:
+    rows = []
+    for m in motifs:
+        match = (f'<a href="{_e(m["url"])}">{_e(m["best_match_name"])} ({_e(m["best_match_id"])})</a>'
+                 if m.get("url") else _e(m.get("best_match_name") or "—"))
+        if m.get("best_match_id") and not m["named"]:
+            match = f"<span class='unnamed' title='{_e(m['note'])}'>{match}</span>"
+        rows.append(
+            f"<tr><td>{_image(m['logo'], 'logo', m['consensus'])}</td><td class='mono'>{_e(m['consensus'])}</td>"
+            f"<td data-v='{m['evalue'] or ''}'>{_num(m['evalue'])}</td><td>{_num(m['pvalue'])}</td>"
+            f"<td>{_num(m['sites'])}</td><td>{_num(m['frac_pos_with_site'], 2)} / {_num(m['frac_neg_with_site'], 2)}</td>"
+            f"<td>{match}</td><td data-v='{m['best_match_p'] or ''}'>{_num(m['best_match_p'])}</td>"
+            f"<td>{_num(m['best_match_e'])}</td><td>{_num(m['best_match_q'])}</td>"
+            f"<td>{_image(m['aligned_logo'], 'aligned', 'aligned match')}</td>"
+            f"<td data-v='{m.get('effect_delta_p', '')}'>{_num(m.get('effect_delta_p'))}</td>"
+            f"<td>{_num(m.get('effect_q'))}</td><td>{_num(m.get('effect_windows'))}</td>"
+            f"<td data-v='{m.get('insert_delta_p', '')}'>{_insertion_cell(m)}</td>"
+            f"<td>{_e(m.get('insert_offset', '—'))}</td></tr>")
+    return ("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th>"
+            "<th>p</th><th>Sites</th><th>With site: pos / neg</th><th>Best match</th><th>Match p</th>"
+            "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th>"
+            "<th>&Delta;P when ablated</th><th>Effect q</th><th>Positives with a site</th>"
+            "<th>&Delta;P when inserted [95 % CI]</th><th>Best start</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
 def render(content: dict) -> str:
     """The self-contained HTML page (images inlined as data URIs, no external references) of ``content``."""
     summary = content["summary"]
@@ -104,13 +131,30 @@ def render(content: dict) -> str:
     parts.append("<h2>Run</h2><table>" + "".join(f"<tr><th class='nosort'>{_e(k)}</th><td>{_e(v)}</td></tr>"
                                                    for k, v in run_rows) + "</table>")
 
-    parts.append("<h2>Which source names the best motif</h2><p>Best TOMTOM match p-value of any discovered "
-                 "motif per source (the comparison of the MEDNA-DFM paper, section 6), and each source's most "
-                 "significant STREME motif.</p>")
-    parts.append(_table(content["comparison"], [("source", "Source"), ("top_motif", "Top motif"),
-                                                ("top_motif_evalue", "STREME E"), ("best_match", "Best match"),
-                                                ("best_match_motif", "matched motif"),
-                                                ("best_match_p", "TOMTOM p")]))
+    gates = content.get("gates") or {}
+    parts.append("<h2>What each source discovers</h2><p>A motif counts as discovered only when STREME's held-out "
+                 f"test gives E &le; {_num(gates.get('max_evalue'))}; a database match names it only at TOMTOM "
+                 f"E &le; {_num(gates.get('match_thresh'))} (p &times; the {_num(gates.get('database_motifs'))} "
+                 "database motifs searched). Each model-guided source is listed with its raw baseline: STREME on "
+                 "whole windows of exactly the positives and negatives that source selected. The last column is "
+                 "the MEDNA-DFM paper's Table 2 metric, the smallest TOMTOM p of any motif whether significant or "
+                 "not, uncorrected for the database size: kept for replication, never the headline.</p>")
+    columns = [("source", "Source"), ("windows", "Compared"), ("sequences", "Sequences (primary / control)"),
+               ("raw_baseline", "Raw baseline on the same windows"), ("significant", "Significant motifs"),
+               ("top_motif", "Top motif"), ("top_motif_evalue", "STREME E"), ("named_match", "Named match"),
+               ("named_motif", "named motif"), ("named_match_e", "Match E")]
+    null = gates.get("null")
+    if null:
+        columns += [("null_significant", "Significant under the null"), ("null_named", "Named under the null")]
+    columns.append(("paper_best_p", "Best p over all motifs, uncorrected (the paper's Table 2 metric)"))
+    if null:
+        columns.append(("null_paper_best_p", "the same under the null"))
+    parts.append(_table(content["comparison"], columns))
+    if null:
+        parts.append(f"<p>The null: every step of motif discovery repeated with the labels of the windows and of "
+                     f"each selection permuted (seed {_e(null.get('seed'))}), the windows and their scores kept "
+                     "(RUN/motifs/null). A source that finds significant, named motifs there finds them without "
+                     "the classes' contrast.</p>")
 
     parts.append("<h2>Positional logos</h2><p>kpLogo-style views over the window (0 = the candidate base). "
                  "Raw: base enrichment in positives vs negatives. CAD: per-base attention in positives minus the "
@@ -129,33 +173,19 @@ def render(content: dict) -> str:
                  "carrying a site when those sites are shuffled (composition kept); the motifs the model needs "
                  "most come first, with the Benjamini-Hochberg q of a Wilcoxon signed-rank test. &Delta;P when "
                  "inserted: mean change in P(modified) when the motif is written into background windows at its "
-                 "best start (see the grammar section), with a bootstrap 95 % interval.</p>")
+                 "best start (see the grammar section), with a bootstrap 95 % interval. A struck-through match did "
+                 "not pass the match threshold; motifs above the E-value threshold are folded away under each "
+                 "source.</p>")
     for entry in content["sources"]:
         parts.append(f"<h3>{_e(entry['source'])}</h3>")
-        if not entry["motifs"]:
-            parts.append("<p>STREME found no motif.</p>")
-            continue
-        rows = []
-        for m in entry["motifs"]:
-            match = (f'<a href="{_e(m["url"])}">{_e(m["best_match_name"])} ({_e(m["best_match_id"])})</a>'
-                     if m.get("url") else _e(m.get("best_match_name") or "—"))
-            rows.append(
-                f"<tr><td>{_image(m['logo'], 'logo', m['consensus'])}</td><td class='mono'>{_e(m['consensus'])}</td>"
-                f"<td data-v='{m['evalue'] or ''}'>{_num(m['evalue'])}</td><td>{_num(m['pvalue'])}</td>"
-                f"<td>{_num(m['sites'])}</td><td>{_num(m['frac_pos_with_site'], 2)} / {_num(m['frac_neg_with_site'], 2)}</td>"
-                f"<td>{match}</td><td data-v='{m['best_match_p'] or ''}'>{_num(m['best_match_p'])}</td>"
-                f"<td>{_num(m['best_match_e'])}</td><td>{_num(m['best_match_q'])}</td>"
-                f"<td>{_image(m['aligned_logo'], 'aligned', 'aligned match')}</td>"
-                f"<td data-v='{m.get('effect_delta_p', '')}'>{_num(m.get('effect_delta_p'))}</td>"
-                f"<td>{_num(m.get('effect_q'))}</td><td>{_num(m.get('effect_windows'))}</td>"
-                f"<td data-v='{m.get('insert_delta_p', '')}'>{_insertion_cell(m)}</td>"
-                f"<td>{_e(m.get('insert_offset', '—'))}</td></tr>")
-        parts.append("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th>"
-                     "<th>p</th><th>Sites</th><th>With site: pos / neg</th><th>Best match</th><th>Match p</th>"
-                     "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th>"
-                     "<th>&Delta;P when ablated</th><th>Effect q</th><th>Positives with a site</th>"
-                     "<th>&Delta;P when inserted [95 % CI]</th><th>Best start</th></tr></thead><tbody>"
-                     + "".join(rows) + "</tbody></table>")
+        if entry["motifs"]:
+            parts.append(_motif_table(entry["motifs"]))
+        else:
+            parts.append("<p>No significant motif.</p>")
+        if entry["not_significant"]:
+            parts.append(f"<details class='insignificant'><summary>{len(entry['not_significant'])} motif(s) above "
+                         f"the E-value threshold (not discovered)</summary>{_motif_table(entry['not_significant'])}"
+                         "</details>")
 
     grammar = content.get("grammar") or {}
     if grammar.get("profiles"):
