@@ -34,9 +34,10 @@ peak = int(positives.mean(0).argmax())
 print(f"CWGA k-mer attribution peaks at window position {peak + 1} of {positives.shape[1]}")
 
 found = mi.discover(cwga, cad, database="insects", output=output)
-for motif in found.motifs:
+# only motifs past STREME's held-out test count; a match names one only at E <= 0.05
+for motif in (m for m in found.motifs if m.significant):
     match = motif.best_match
-    named = f"{match.target_name} ({match.target_id}, p={match.pvalue:.2g})" if match else "no match"
+    named = f"{match.target_name} ({match.target_id}, E={match.evalue:.2g})" if motif.named else "not named"
     print(f"{motif.source}: {motif.motif.consensus} E={motif.motif.evalue:.2g} -> {named}")
 print(f"files in {found.directory}")
 

@@ -500,8 +500,8 @@ def _motifs_kwargs(args) -> dict:
 
     return dict(
         export_options=_export_options(args),
-        streme=StremeOptions(nmotifs=args.nmotifs, thresh=args.max_evalue, minw=args.minw, maxw=args.maxw, objfun=args.objfun,
-                             order=args.order, strands=args.strands, seed=args.seed),
+        streme=StremeOptions(nmotifs=args.nmotifs, thresh=args.max_evalue, minw=args.minw, maxw=args.maxw,
+                             objfun=args.objfun, order=args.order, strands=args.strands, seed=args.seed),
         tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh,
                              match_thresh=args.match_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),

@@ -119,7 +119,8 @@ def run_streme(primary: str | os.PathLike, control: str | os.PathLike | None, ou
     binary = find_tool("streme", meme_bin)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    limit = ["--nmotifs", str(options.nmotifs)] if options.nmotifs > 0 else ["--thresh", str(options.thresh), "--evalue"]
+    limit = ["--nmotifs", str(options.nmotifs)] if options.nmotifs > 0 else \
+        ["--thresh", str(options.thresh), "--evalue"]
     command = [str(binary), "--p", str(primary), "--oc", str(output), *limit,
                "--minw", str(options.minw), "--maxw", str(options.maxw), "--objfun", options.objfun,
                "--order", str(options.order), "--seed", str(options.seed), "--verbosity", "1"]
