@@ -93,7 +93,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         beyond a linear model stands out
     permute_labels : repeat discovery under the null, into ``output/null``: the labels of
         the data and of every selection permuted (seeded by ``export_options.seed``), the
-        windows and their scores kept
+        windows and their scores kept (in ``tokens`` mode only the raw baselines: token
+        tables are statistics of the true labels)
     """
     if backend not in BACKENDS:
         raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -141,6 +142,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
             sources = [*sources, ("linear", "bases")]
         except MednaError as error:
             discovered["linear_bases"], notes["linear_bases"] = [], f"no linear source: {error}"
+            described["linear_bases"] = {"kind": "model-guided", "windows": "none: the linear model selects none"}
     baselines = _matched_baselines(where, sources) if raw_baseline else {}
     for source, view in sources:
         label = f"{source}_{view}"
