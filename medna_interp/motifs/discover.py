@@ -10,6 +10,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,15 @@ class MotifsResult:
     null_sources: pd.DataFrame | None = None
 
 
+class _Pass(NamedTuple):
+    """What one pass of :func:`_discover_once` found, and where each source's files were read."""
+    table: pd.DataFrame
+    matches: list[Match]
+    discovered: dict[str, list[Motif]]
+    sources: pd.DataFrame
+    where: dict
+
+
 def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.PathLike, *,
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
@@ -108,25 +118,23 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
                     database_motifs=database_motifs, meme_bin=meme_bin, raw_baseline=raw_baseline,
                     shuffled_control=shuffled_control, backend=backend, linear=linear)
     found = _discover_once(run_dir, data, output, sources, draw=True, **settings)
-    table, matches, discovered, source_table, where = found
-    null_table = None
-    if permute_labels:
-        null_table = _discover_null(run_dir, data, output / NULL, sources, **settings)
+    null = _discover_null(run_dir, data, output / NULL, sources, **settings) if permute_labels else None
     pd.DataFrame([m.to_dict() | {"url": jaspar_url(m.target_id) if not database.motif_db else ""}
-                  for m in matches]).to_csv(output / "matches.tsv", sep="\t", index=False, float_format="%.4g")
-    _positional_logos(where, data, output / "logos")
+                  for m in found.matches]).to_csv(output / "matches.tsv", sep="\t", index=False, float_format="%.4g")
+    _positional_logos(found.where, data, output / "logos")
     distance = "ed (memelite)" if backend == "memelite" else tomtom.dist
     (output / "database.txt").write_text(database.describe() + f"\n{db_path}\nTOMTOM distance: {distance}\n")
     summary = {"database": database.describe(), "database_motifs": len(database_motifs),
                "max_evalue": streme.thresh, "match_thresh": tomtom.match_thresh,
                "null": {"seed": export_options.seed} if permute_labels else None}
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return MotifsResult(table, matches, discovered, source_table, null_table)
+    return MotifsResult(found.table, found.matches, found.discovered, found.sources,
+                        null.sources if null else None)
 
 
 def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, export_options, streme, tomtom,
                    db_path, database_motifs, meme_bin, raw_baseline, shuffled_control, backend, linear,
-                   draw: bool):
+                   draw: bool) -> _Pass:
     """One pass: every source and raw baseline through STREME and TOMTOM; writes ``motifs.tsv``
     and ``sources.tsv`` (and, with ``draw``, sites and logos) under ``output``."""
     discovered: dict[str, list[Motif]] = {}
@@ -143,12 +151,12 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         except MednaError as error:
             discovered["linear_bases"], notes["linear_bases"] = [], f"no linear source: {error}"
             described["linear_bases"] = {"kind": "model-guided", "windows": "none: the linear model selects none"}
-    baselines = _matched_baselines(where, sources) if raw_baseline else {}
+    label_of, baselines = _matched_baselines(where, sources) if raw_baseline else ({}, {})
     for source, view in sources:
         label = f"{source}_{view}"
         folder = output / label
         described[label] = {"kind": "model-guided", "windows": f"{source.upper()}'s selection",
-                            "raw_baseline": baselines.get(source, ("", None))[0]}
+                            "raw_baseline": label_of.get(source, "")}
         if source in ("linear", "ism") and export_options.mode == "tokens":
             discovered[label], notes[label] = [], f"{source} scores bases, not tokens (use seqlets)"
             continue
@@ -164,7 +172,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         labels = data.require_labels()
         windows = {RAW: ("all windows", pd.DataFrame({"id": data.ids, "label": labels, "sequence": data.sequences}))}
         windows.update({label: (f"the windows {' and '.join(who)} selected", frame)
-                        for label, who, frame in baselines.values() if frame is not None})
+                        for label, (who, frame) in baselines.items()})
         for label, (what, frame) in windows.items():
             folder = output / label
             primary, control = (frame[frame.label == value] for value in (1, 0))
@@ -186,6 +194,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         matches = run_tomtom(every, db_path, output / "tomtom", tomtom, meme_bin, names=names)
     best = best_matches(matches)
     scan = scan_sites(every, data, output) if every and draw else None
+    site_summary = scan.summary.set_index("motif") if scan is not None else None
 
     rows = []
     for label, motifs in discovered.items():
@@ -195,7 +204,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
             match = best.get(motif.id)
             significant = motif.evalue is not None and motif.evalue <= streme.thresh
             named = bool(significant and match and match.evalue <= tomtom.match_thresh)
-            summary = scan.summary.set_index("motif").loc[motif.id] if scan is not None else None
+            summary = site_summary.loc[motif.id] if site_summary is not None else None
             rows.append({
                 "source": label, "motif": motif.id, "consensus": motif.consensus, "width": motif.width,
                 "sites": motif.nsites, "evalue": motif.evalue, "pvalue": motif.pvalue, "significant": significant,
@@ -222,7 +231,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         scan.sites.to_csv(output / "sites.tsv", sep="\t", index=False, float_format="%.4g")
         scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
     (output / "scan.meme").unlink(missing_ok=True)
-    return table, matches, discovered, source_table, where
+    return _Pass(table, matches, discovered, source_table, where)
 
 
 def _note(significant: bool, match: Match | None, max_evalue: float, match_thresh: float) -> str:
@@ -235,25 +244,20 @@ def _note(significant: bool, match: Match | None, max_evalue: float, match_thres
     return ""
 
 
-def _matched_baselines(where: dict, sources) -> dict[str, tuple]:
-    """source -> (raw baseline label, the sources sharing it, their selection table or None
-    for all but the first source of a window set)."""
-    baselines: dict[str, tuple] = {}
+def _matched_baselines(where: dict, sources) -> tuple[dict[str, str], dict[str, tuple[list[str], pd.DataFrame]]]:
+    """(selecting source -> the label of its raw baseline, label -> (the sources sharing those
+    windows, the selection table)); sources that selected the same windows share one baseline."""
+    label_of: dict[str, str] = {}
+    baselines: dict[str, tuple[list[str], pd.DataFrame]] = {}
     by_windows: dict[tuple, str] = {}
     for source, view in sources:
-        if source not in _SELECTING or source in baselines:
+        if source not in _SELECTING or source in label_of:
             continue
         frame = selected_windows(where[(source, view)], source)
-        key = tuple(zip(frame.id, frame.label))
-        if key in by_windows:  # the same windows as an earlier source: one STREME run serves both
-            first = by_windows[key]
-            label, who, shared = baselines[first]
-            baselines[first] = (label, [*who, source.upper()], shared)
-            baselines[source] = (label, [], None)
-        else:
-            by_windows[key] = source
-            baselines[source] = (f"{RAW}_{source}_windows", [source.upper()], frame)
-    return baselines
+        label = by_windows.setdefault(tuple(zip(frame.id, frame.label)), f"{RAW}_{source}_windows")
+        baselines.setdefault(label, ([], frame))[0].append(source.upper())
+        label_of[source] = label
+    return label_of, baselines
 
 
 def _source_table(table: pd.DataFrame, described: dict[str, dict]) -> pd.DataFrame:
@@ -269,16 +273,16 @@ def _source_table(table: pd.DataFrame, described: dict[str, dict]) -> pd.DataFra
     return frame
 
 
-def _discover_null(run_dir: Path, data: SequenceSet, output: Path, sources, **settings) -> pd.DataFrame:
-    """:func:`_discover_once` on label-permuted windows and selections; its ``sources.tsv``."""
+def _discover_null(run_dir: Path, data: SequenceSet, output: Path, sources, **settings) -> _Pass:
+    """:func:`_discover_once` on label-permuted windows and selections."""
     seed = settings["export_options"].seed
     labels = np.random.default_rng(seed).permutation(data.require_labels())
     permuted = dataclasses.replace(data, labels=labels, source=f"{data.source} (labels permuted, seed {seed})")
     if settings["export_options"].mode == "tokens":  # token tables are statistics of the true labels
-        sources = [pair for pair in sources if pair[0] in ("linear", "ism")]
+        sources = []
     with tempfile.TemporaryDirectory(prefix="medna-null-") as scratch:
         shadow = permuted_run(run_dir, sources, Path(scratch), seed + 1)
-        return _discover_once(shadow, permuted, output, sources, draw=False, **settings)[3]
+        return _discover_once(shadow, permuted, output, sources, draw=False, **settings)
 
 
 def _prefixed(motifs: list[Motif], label: str) -> list[Motif]:

@@ -183,17 +183,14 @@ def _comparison(folder: Path, motifs: pd.DataFrame) -> tuple[dict, list[dict]]:
     """(the gates and the database size, one row per source: what it compared, what passed the
     gates, the paper's uncorrected metric, and what it found under permuted labels)."""
     summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").exists() else {}
-    described = pd.read_csv(folder / "sources.tsv", sep="\t", keep_default_na=False).set_index("source") \
-        if (folder / "sources.tsv").exists() else pd.DataFrame()
-    null = pd.read_csv(folder / "null" / "sources.tsv", sep="\t", keep_default_na=False).set_index("source") \
-        if (folder / "null" / "sources.tsv").exists() else None
+    described, null = _read_sources(folder), _read_sources(folder / "null")
     rows = []
     for source, group in motifs.groupby("source", sort=False):
         group = group[group.motif != ""]
         significant = group[group.significant].sort_values("evalue")
         named = group[group.named].sort_values("best_match_e")
         matched = group.dropna(subset=["best_match_p"]).sort_values("best_match_p")
-        about = described.loc[source].to_dict() if source in described.index else {}
+        about = described.loc[source].to_dict() if described is not None and source in described.index else {}
         row = {
             "source": source, "kind": about.get("kind"), "windows": about.get("windows"),
             "sequences": f"{about['n_primary']} / {about['n_control']}"
@@ -211,9 +208,14 @@ def _comparison(folder: Path, motifs: pd.DataFrame) -> tuple[dict, list[dict]]:
             row.update(null_significant=int(null.loc[source, "significant"]), null_named=int(null.loc[source, "named"]),
                        null_paper_best_p=_float_or_none(null.loc[source, "best_p_uncorrected"]))
         rows.append(row)
-    gates = {"max_evalue": summary.get("max_evalue"), "match_thresh": summary.get("match_thresh"),
-             "database_motifs": summary.get("database_motifs"), "null": summary.get("null")}
+    gates = {key: summary.get(key) for key in ("max_evalue", "match_thresh", "database_motifs", "null")}
     return gates, rows
+
+
+def _read_sources(folder: Path) -> pd.DataFrame | None:
+    """``sources.tsv`` of a motifs folder indexed by source; ``None`` for runs made before it existed."""
+    path = folder / "sources.tsv"
+    return pd.read_csv(path, sep="\t", keep_default_na=False).set_index("source") if path.exists() else None
 
 
 def _float_or_none(value) -> float | None:
