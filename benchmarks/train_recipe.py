@@ -55,6 +55,11 @@ CONFIGS = {
     "small-aug0.2-e40": ("small", {"augment": 0.2, "epochs": 40}, {}),
     "tiny-kmer-only": ("tiny", {}, {"fusion": "kmer_only"}),
     "tiny-concat": ("tiny", {}, {"fusion": "concat"}),
+    # with --encoders (pretrained by `medna-interp pretrain`); the size names the fusion head only
+    "pt-defaults": ("tiny", {}, {}),
+    "pt-scratch-recipe": ("tiny", {"lr": 5e-4, "fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.2, "epochs": 40}, {}),
+    "pt-lr2e-4-aug0.2": ("tiny", {"lr": 2e-4, "fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.2, "epochs": 40}, {}),
+    "pt-lr1e-4-noaug": ("tiny", {"lr": 1e-4, "fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.0, "epochs": 40}, {}),
 }
 
 
@@ -70,6 +75,7 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["6mA_D.melanogaster"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--keep", type=Path, help="copy each checkpoint to KEEP/SET-CONFIG for later benchmarks")
+    parser.add_argument("--encoders", type=Path, help="start from ENCODERS/kmer and ENCODERS/bpe (pretrained)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     out = RESULTS / "train_recipe.jsonl"
@@ -85,9 +91,11 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as work:
                 start = time.process_time()
                 wall = time.perf_counter()
+                encoders = {"kmer_encoder": args.encoders / "kmer", "bpe_encoder": args.encoders / "bpe"} \
+                    if args.encoders else {}
                 checkpoint, result = train(folder / "train.tsv", Path(work) / "ckpt", size=size, config=config,
                                            model_config=size_config(size, **model_overrides), device="cpu",
-                                           progress=False)
+                                           progress=False, **encoders)
                 cpu, wall = time.process_time() - start, time.perf_counter() - wall
                 (row,) = evaluate([checkpoint], [folder / "test.tsv"], Path(work) / "eval", device="cpu")
                 # the settings as resolved, so that "defaults" rows say which defaults they had
@@ -95,6 +103,7 @@ def main() -> None:
                 if args.keep:
                     shutil.copytree(checkpoint, args.keep / f"{name}-{config_name}", dirs_exist_ok=True)
             record = {"set": name, "config": config_name, "size": size, "train": resolved,
+                      "encoders": str(args.encoders) if args.encoders else None,
                       "model": model_overrides, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
                       "valid_auc": round(result.validation["auc"], 4),
                       "baseline_valid_auc": round(result.baseline["auc"], 4),

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import __version__
 from .errors import MednaError
+from .interpret.selection import MIN_SELECTED
 
 FORCE_HELP = ("write into an existing folder (or over a file) that medna-interp did not make; only the files "
               "this command writes are replaced, nothing else there is removed, and inputs are never touched")
@@ -171,22 +172,44 @@ def cmd_train(args) -> None:
     from .models.sizes import size_config
     from .train import TrainConfig, train
 
-    if args.kmer_encoder is None and args.bpe_encoder is not None:
-        raise MednaError("--bpe-encoder needs --kmer-encoder as well")
     overrides = dict(fusion=args.fusion, n_experts=args.experts, expert_ff=args.expert_ff, dropout=args.dropout)
-    model_config = MednaConfig(**{k: v for k, v in overrides.items() if v is not None}) if args.kmer_encoder \
+    model_config = None if args.init else \
+        MednaConfig(**{k: v for k, v in overrides.items() if v is not None}) if args.kmer_encoder \
         else size_config(args.size, **overrides)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
                          patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
                          warmup=args.warmup, augment=args.augment, precision=args.precision)
-    path, result = train(args.train, args.output, valid_path=args.valid, negatives=args.negatives, size=args.size,
+    path, result = train(args.train if len(args.train) > 1 else args.train[0], args.output, valid_path=args.valid,
+                         negatives=args.negatives, size=args.size, init=args.init,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
                          model_config=model_config, config=config, length=args.length or None,
                          device=args.device, progress=not args.quiet, force=args.force)
     v = result.validation
     print(f"wrote checkpoint {path} (best epoch {result.best_epoch}: valid AUPRC {v['auprc']:.4f}, "
           f"AUC {v['auc']:.4f}, ACC {v['acc']:.4f}; linear baseline AUC {result.baseline['auc']:.4f})")
+
+
+def cmd_pretrain(args) -> None:
+    from .pretrain import PretrainConfig, pretrain
+
+    config = PretrainConfig(size=args.size, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                            mask_rate=args.mask_rate, window=args.window, seed=args.seed)
+    result = pretrain(args.data, args.output, config=config, exclude=args.exclude or [],
+                      kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder, device=args.device,
+                      progress=not args.quiet, force=args.force)
+    last = result.history[-1] if result.history else {}
+    print(f"wrote {result.kmer_encoder} and {result.bpe_encoder} (masked-token accuracy on held-out windows: "
+          f"k-mer {last.get('kmer_valid_accuracy', float('nan')):.3f}, BPE {last.get('bpe_valid_accuracy', float('nan')):.3f}); "
+          f"train with --kmer-encoder {result.kmer_encoder} --bpe-encoder {result.bpe_encoder}")
+
+
+def cmd_export_encoders(args) -> None:
+    from .models.checkpoint import BPE_DIR, KMER_DIR, export_encoders
+
+    out = export_encoders(args.checkpoint, args.output, force=args.force)
+    print(f"wrote {out / KMER_DIR} and {out / BPE_DIR}; start other models from them with "
+          f"--kmer-encoder {out / KMER_DIR} --bpe-encoder {out / BPE_DIR}")
 
 
 def cmd_baseline(args) -> None:
@@ -325,7 +348,7 @@ def _cad_arguments(parser: argparse.ArgumentParser, standalone: bool = True) -> 
 def _cad_kwargs(args) -> dict:
     return dict(views=_views(args.view), layer=args.layer, heads=args.heads, min_samples=args.min_samples,
                 per_sequence_mean=args.per_sequence_mean, confidence=args.confidence,
-                max_per_class=args.max_per_class, kmer_encoder=getattr(args, "kmer_encoder", None),
+                min_selected=args.min_selected, max_per_class=args.max_per_class, kmer_encoder=getattr(args, "kmer_encoder", None),
                 bpe_encoder=getattr(args, "bpe_encoder", None))
 
 
@@ -348,7 +371,7 @@ def _cwga_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cwga_kwargs(args) -> dict:
     return dict(views=_views(args.view), top_dims=args.top_dims, dim_score=args.dim_score, n_samples=args.n_samples,
-                confidence=args.confidence, baseline=args.baseline, steps=args.steps,
+                confidence=args.confidence, min_selected=args.min_selected, baseline=args.baseline, steps=args.steps,
                 internal_batch_size=args.internal_batch_size, per_dim=args.per_dim, min_count=args.min_count,
                 progress=not getattr(args, "quiet", False))
 
@@ -361,6 +384,11 @@ def _analysis_arguments(parser: argparse.ArgumentParser, views: bool = True) -> 
         parser.add_argument("--view", default="both", choices=("kmer", "bpe", "both"))
     parser.add_argument("--confidence", type=PROBABILITY, default=0.9,
                         help="keep correctly classified windows above this probability (default: 0.9)")
+    parser.add_argument("--min-selected", type=NON_NEGATIVE, default=MIN_SELECTED,
+                        help="per class, take the most confident correctly classified windows up to this many when "
+                             "fewer pass --confidence (a weak model), and say so; 0 never relaxes (default: "
+                             f"{MIN_SELECTED}, the fewest for which Cohen's d of a large effect is 2.5 standard "
+                             "errors from zero)")
 
 
 def cmd_cad(args) -> None:
@@ -396,7 +424,7 @@ def cmd_ism(args) -> None:
     from .steps import run_ism
 
     result, selection = run_ism(args.checkpoint, args.data, args.output, confidence=args.confidence,
-                                max_per_class=args.max_per_class, common=_common_step(args), force=args.force)
+                                max_per_class=args.max_per_class, min_selected=args.min_selected, common=_common_step(args), force=args.force)
     counts = selection.counts
     profile = result.mean_drop[selection.labels == 1].mean(axis=0)
     top = ", ".join(str(i + 1) for i in np.argsort(-profile)[:5])
@@ -603,7 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_import_checkpoint)
 
     p = commands.add_parser("train", help="train MEDNA-DFM on a labelled TSV")
-    p.add_argument("train", metavar="TRAIN", help="labelled training data (iDNA-MS TSV), or positives with --negatives")
+    p.add_argument("train", metavar="TRAIN", nargs="+",
+                   help="labelled training data (iDNA-MS TSV), or positives with --negatives; several files are "
+                        "pooled, each split for validation alike (the paper's multi-species stage)")
     p.add_argument("-o", "--output", required=True, metavar="CKPT", help="checkpoint directory to write")
     p.add_argument("--valid", metavar="FILE", help="validation data (default: a stratified split of TRAIN)")
     p.add_argument("--valid-fraction", type=FRACTION, default=0.1, help="held-out fraction when no --valid (0.1)")
@@ -611,6 +641,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random-init size when no encoders are given; base = the paper's (default: tiny)")
     p.add_argument("--kmer-encoder", metavar="DIR", help="start from a DNABERT-k directory")
     p.add_argument("--bpe-encoder", metavar="DIR", help="start from a DNABERT-2 directory")
+    p.add_argument("--init", metavar="CKPT", help="start every weight from a trained checkpoint (with "
+                   "--kmer-encoder/--bpe-encoder, those replace its encoders and must share its tokenizers)")
     p.add_argument("--fusion", default="film", choices=("film", "concat", "kmer_only", "reverse_film"))
     p.add_argument("--experts", type=int, default=4, choices=(0, 1, 2, 4, 8), help="MoE experts (default: 4)")
     p.add_argument("--expert-ff", type=POSITIVE, help="expert feed-forward width (default: by size; 256 for DNABERT)")
@@ -635,6 +667,35 @@ def build_parser() -> argparse.ArgumentParser:
     force(p)
     _common(p)
     p.set_defaults(handler=cmd_train)
+
+    p = commands.add_parser("pretrain", help="masked-LM pretraining of a DNABERT-6 and a DNABERT-2 encoder on "
+                                             "unlabelled windows or genome FASTA")
+    p.add_argument("data", metavar="DATA", nargs="+",
+                   help="TSV, FASTA or plain files (labels ignored); long records are cut into --window pieces")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for kmer/ and bpe/")
+    p.add_argument("--exclude", metavar="FILE", nargs="+",
+                   help="held-out files (test splits): their windows and reverse complements are never used")
+    p.add_argument("--size", default="tiny", choices=("tiny", "small", "base"), help="encoder size (default: tiny)")
+    p.add_argument("--kmer-encoder", metavar="DIR", help="continue training this DNABERT-k directory")
+    p.add_argument("--bpe-encoder", metavar="DIR", help="continue training this DNABERT-2 directory")
+    p.add_argument("--epochs", type=POSITIVE, default=20, help="passes over the windows (default: 20)")
+    p.add_argument("--lr", type=Number(float, 0, open_low=True),
+                   help="peak AdamW learning rate (default: 1e-3 tiny, 5e-4 small, 1e-4 base; a tenth when "
+                        "continuing)")
+    p.add_argument("--mask-rate", type=FRACTION, default=0.15, help="fraction of tokens masked (default: 0.15)")
+    p.add_argument("--window", type=Number(int, 6), default=41,
+                   help="bases per piece cut from longer records (default: 41)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    force(p)
+    _common(p, data=False, precision=False)
+    p.set_defaults(handler=cmd_pretrain)
+
+    p = commands.add_parser("export-encoders", help="write a trained model's encoders as DNABERT-6 and DNABERT-2 "
+                                                    "directories, to start other models from")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory for kmer/ and bpe/")
+    force(p)
+    p.set_defaults(handler=cmd_export_encoders)
 
     p = commands.add_parser("baseline", help="linear and CNN baselines on the split 'train' uses")
     p.add_argument("train", metavar="TRAIN", help="labelled training data, or positives with --negatives")

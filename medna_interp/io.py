@@ -140,7 +140,17 @@ def _read_text(path: Path) -> str:
                          "or plain text, optionally gzip-compressed") from None
 
 
-def _read_one(path: Path, length: int | None, alphabet: str) -> SequenceSet:
+def read_records(path: str | os.PathLike) -> list[tuple[str, str, int]]:
+    """``(id, sequence, line)`` of every record of a TSV, FASTA or plain file, upper-cased,
+    of any length and with bases unchecked: for cutting genomes or windows of mixed
+    lengths into pieces (pretraining)."""
+    path = Path(path)
+    return [(ident, sequence.upper(), number) for ident, _, sequence, number in _parse(path)[0]]
+
+
+def _parse(path: Path) -> tuple[list[tuple], bool]:
+    """The file's records ``(id, label or None, sequence, line)``, and whether the ids are
+    our own numbering (plain text)."""
     text = _read_text(path)
     suffix = Path(path.name.removesuffix(".gz").removesuffix(".GZ")).suffix.lower()
     lines = text.splitlines()
@@ -156,6 +166,11 @@ def _read_one(path: Path, length: int | None, alphabet: str) -> SequenceSet:
                    for i, (number, line) in enumerate(_numbered(lines))]
     if not records:
         raise MednaError(f"{path}: no sequences found (empty file?)")
+    return records, numbered_ids
+
+
+def _read_one(path: Path, length: int | None, alphabet: str) -> SequenceSet:
+    records, numbered_ids = _parse(path)
 
     labelled = [r[1] is not None for r in records]
     if any(labelled) and not all(labelled):

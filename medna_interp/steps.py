@@ -25,7 +25,7 @@ from .device import resolve_device, seed_everything
 from .errors import MednaError
 from .interpret.cad import cad, scan, write_cad
 from .interpret.cwga import cwga, write_cwga
-from .interpret.selection import select_confident
+from .interpret.selection import MIN_SELECTED, select_confident
 from .io import SequenceSet, read_sequences
 from .models.attention import check_heads, layer_index
 from .models.checkpoint import from_pretrained
@@ -379,7 +379,7 @@ def _checksums(paths: dict[str, str]) -> dict[str, str]:
 def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
             views=("kmer", "bpe"), layer: int = -1, heads=None, min_samples: int = 3,
             per_sequence_mean: bool = False, confidence: float = 0.9, max_per_class: int | None = None,
-            kmer_encoder: str | None = None, bpe_encoder: str | None = None,
+            min_selected: int = MIN_SELECTED, kmer_encoder: str | None = None, bpe_encoder: str | None = None,
             common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
     """Selection then CAD; writes ``selection.tsv``, ``cad_{view}.tsv`` and positional profiles.
 
@@ -396,7 +396,7 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
                                    kmer_encoder, bpe_encoder)
     options = dict(views=list(views), layer=layer, heads=heads, min_samples=min_samples,
                    per_sequence_mean=per_sequence_mean, confidence=confidence, max_per_class=max_per_class,
-                   kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder)
+                   min_selected=min_selected, kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder)
     checksums = _checksums(paths)
     probabilities, key = _cached_probabilities(run_dir, data, checksums)
     attention, fresh = None, probabilities is None
@@ -405,7 +405,8 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
             probabilities = predict_proba(model, data.sequences, common.batch_size)
         else:  # the predicting pass reads the attention too: no second pass over the selection
             probabilities, attention = scan(model, data.sequences, views, layer, heads, common.batch_size)
-    selection = select_confident(model, data, confidence, max_per_class, probabilities=probabilities)
+    selection = select_confident(model, data, confidence, max_per_class, probabilities=probabilities,
+                                 min_selected=min_selected)
     if attention is not None:
         attention = {view: read.subset(selection.source_index) for view, read in attention.items()}
     result = cad(model, selection.data.sequences, selection.labels, views=views, layer=layer, heads=heads,
@@ -423,7 +424,8 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
 
 def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
              views=("kmer", "bpe"), top_dims: int = 40, dim_score: str = "activation", n_samples: int = 100,
-             confidence: float = 0.9, baseline: str | None = None, steps: int = 50,
+             confidence: float = 0.9, min_selected: int = MIN_SELECTED, baseline: str | None = None,
+             steps: int = 50,
              internal_batch_size: int = 128, per_dim: bool = False, min_count: int = 3, progress: bool = True,
              common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
     """Selection (top ``n_samples`` per class) then CWGA; writes ``cwga_selection.tsv``,
@@ -440,9 +442,11 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     data = load_data(data_path, common, model)
     check_cwga_options(model, views, top_dims, n_samples, confidence, steps, internal_batch_size, min_count)
     options = dict(views=list(views), top_dims=top_dims, dim_score=dim_score, n_samples=n_samples,
-                   confidence=confidence, baseline=baseline, steps=steps, per_dim=per_dim, min_count=min_count)
+                   confidence=confidence, min_selected=min_selected, baseline=baseline, steps=steps, per_dim=per_dim,
+                   min_count=min_count)
     probabilities, key, fresh = _probabilities(run_dir, model, data, paths, common.batch_size)
-    selection = select_confident(model, data, confidence, n_samples, min_per_class=2, probabilities=probabilities)
+    selection = select_confident(model, data, confidence, n_samples, min_per_class=2, probabilities=probabilities,
+                                 min_selected=min_selected)
     result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
                   per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress)
@@ -625,8 +629,8 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
 
 
 def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
-            confidence: float = 0.9, max_per_class: int | None = 200, common: Common = Common(),
-            model: MednaDFM | None = None, force: bool = False):
+            confidence: float = 0.9, max_per_class: int | None = 200, min_selected: int = MIN_SELECTED,
+            common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
     """Saturation mutagenesis of the high-confidence windows (at most ``max_per_class`` per
     class); writes ``ism_selection.tsv``, ``ism.npz`` (``bases_per_base`` = mean drop in
     log-odds (M, L), ``max_drop`` (M, L), ``delta`` (M, L, 4)) and ``ism_positions.tsv``
@@ -648,9 +652,10 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     model = model or load_checkpoint(checkpoint, common)
     data = load_data(data_path, common, model)
     probabilities, key, fresh = _probabilities(run_dir, model, data, paths, common.batch_size)
-    selection = select_confident(model, data, confidence, max_per_class, min_per_class=2, probabilities=probabilities)
+    selection = select_confident(model, data, confidence, max_per_class, min_per_class=2, probabilities=probabilities,
+                                 min_selected=min_selected)
     result = ism(model, selection.data.sequences, batch_size=max(common.batch_size, 256))
-    options = dict(confidence=confidence, max_per_class=max_per_class)
+    options = dict(confidence=confidence, max_per_class=max_per_class, min_selected=min_selected)
     record = _record("ism", options, paths, common, {})
     record.update(selection=selection.counts, data_metrics=selection.metrics)
     positives = selection.labels == 1

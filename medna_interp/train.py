@@ -23,7 +23,7 @@ from .device import resolve_device, seed_everything
 from .errors import MednaError
 from .io import SequenceSet, read_sequences
 from .metrics import binary_metrics
-from .models.checkpoint import from_encoders, save_pretrained
+from .models.checkpoint import from_encoders, from_pretrained, same_tokenizers, save_pretrained
 from .models.medna_dfm import MednaConfig, MednaDFM
 from .models.sizes import SIZES, new_model, size_config
 from .outputs import Resources, claim_directory, provenance
@@ -94,6 +94,12 @@ DEFAULTS = {"pretrained": {"fgm_epsilon": 1.0, "warmup": 0.0, "augment": 0.0, "e
             "scratch": {"fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.2, "epochs": 40}}
 
 
+def start_kind(model: MednaDFM) -> str:
+    """The recipe (a key of :data:`DEFAULTS` and :data:`DEFAULT_LR`) for a model whose
+    encoders start from trained weights."""
+    return "pretrained"
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Training settings; ``None`` takes the default of the starting point (see :data:`DEFAULTS`)."""
@@ -162,15 +168,53 @@ def _check_both_classes(data: SequenceSet, role: str) -> None:
 def training_split(train_path, valid_path=None, negatives=None, length: int | None = 41,
                    valid_fraction: float = 0.1, seed: int = 0) -> tuple[SequenceSet, SequenceSet]:
     """(train, validation) windows as ``train`` and ``baseline`` both use them: ``valid_path``
-    when given, else a stratified, seeded split of the training file; both need both classes."""
-    train_data = read_sequences(train_path, length=length, negatives=negatives)
-    _check_both_classes(train_data, "training")
+    when given, else a stratified, seeded split of the training data; both need both classes.
+
+    ``train_path`` may be a list of files: they are pooled (ids prefixed ``n:`` by file
+    number), each split in the same proportion so that every source is validated on.
+    """
+    paths = list(train_path) if isinstance(train_path, (list, tuple)) else [train_path]
+    if negatives is not None and len(paths) > 1:
+        raise MednaError("--negatives pairs with a single positives file; give labelled files to pool several")
+    sets = [read_sequences(path, length=length, negatives=negatives) for path in paths]
+    for data in sets[1:]:
+        if data.length != sets[0].length:
+            raise MednaError(f"{data.source}: windows are {data.length} bp, but {sets[0].source} has "
+                             f"{sets[0].length}-bp windows; pooled files need one window length")
+    for data in sets:
+        _check_both_classes(data, "training")
     if valid_path is not None:
-        valid_data = read_sequences(valid_path, length=train_data.length)
+        train_data, valid_data = _pooled(sets), read_sequences(valid_path, length=sets[0].length)
     else:
-        train_data, valid_data = stratified_split(train_data, valid_fraction, seed)
+        splits = [stratified_split(data, valid_fraction, seed) for data in sets]
+        train_data, valid_data = _pooled([t for t, _ in splits]), _pooled([v for _, v in splits])
     _check_both_classes(valid_data, "validation")
     return train_data, valid_data
+
+
+def _pooled(sets: list[SequenceSet]) -> SequenceSet:
+    """One set of several files' windows; ids get their file's number when there are several."""
+    if len(sets) == 1:
+        return sets[0]
+    return SequenceSet(ids=[f"{n}:{i}" for n, data in enumerate(sets, 1) for i in data.ids],
+                       sequences=[s for data in sets for s in data.sequences],
+                       labels=np.concatenate([data.require_labels() for data in sets]),
+                       source="+".join(data.source for data in sets),
+                       lines=[line for data in sets for line in data.lines])
+
+
+def source_counts(train_path, train_data: SequenceSet, valid_data: SequenceSet) -> list[dict]:
+    """Windows per training file (pooled training): path, training and validation counts per class."""
+    paths = list(train_path) if isinstance(train_path, (list, tuple)) else [train_path]
+    counts = []
+    for number, path in enumerate(paths, 1):
+        row = {"path": str(path)}
+        for role, data in (("train", train_data), ("valid", valid_data)):
+            mine = np.array([len(paths) == 1 or i.startswith(f"{number}:") for i in data.ids], dtype=bool)
+            labels = data.require_labels()[mine]
+            row.update({f"{role}_positives": int((labels == 1).sum()), f"{role}_negatives": int((labels == 0).sum())})
+        counts.append(row)
+    return counts
 
 
 def _substitute(sequences: list[str], rate: float, rng: np.random.Generator) -> list[str]:
@@ -257,6 +301,7 @@ def train(
     size: str = "tiny",
     kmer_encoder: str | os.PathLike | None = None,
     bpe_encoder: str | os.PathLike | None = None,
+    init: str | os.PathLike | None = None,
     model_config: MednaConfig | None = None,
     config: TrainConfig | None = None,
     length: int | None = 41,
@@ -266,13 +311,17 @@ def train(
 ) -> tuple[Path, TrainResult]:
     """Read data, build or load the model, train, and write the checkpoint.
 
-    Starts from DNABERT directories when ``kmer_encoder`` is given, else from a randomly
-    initialised model of ``size`` with a BPE tokenizer trained on the training windows.
-    The output is checked before anything is read or trained, so training never fails
-    at the end for want of a place to write.
+    Starts from a trained MEDNA-DFM checkpoint when ``init`` is given (every weight; its
+    encoders replaced by ``kmer_encoder``/``bpe_encoder`` when those are given too, which
+    must tokenise as it does), else from DNABERT directories when ``kmer_encoder`` is given,
+    else from a randomly initialised model of ``size`` with a BPE tokenizer trained on the
+    training windows. The output is checked before anything is read or trained, so
+    training never fails at the end for want of a place to write.
 
     Parameters
     ----------
+    train_path : one labelled file, or a list of them to pool (the paper's multi-species
+        stage); the counts per file go into ``config.json``
     negatives : negative windows; ``train_path`` then holds the positives
     config : training settings; unset ones take the defaults of the starting point
 
@@ -281,22 +330,41 @@ def train(
     (Path, TrainResult) : the checkpoint directory and the training history
     """
     config = config or TrainConfig()
+    paths = list(train_path) if isinstance(train_path, (list, tuple)) else [train_path]
     claim_directory(output, "checkpoint", force=force,
-                    inputs=[train_path, valid_path, negatives, kmer_encoder, bpe_encoder])
+                    inputs=[*paths, valid_path, negatives, kmer_encoder, bpe_encoder, init])
+    if kmer_encoder is None and bpe_encoder is not None:
+        raise MednaError("--bpe-encoder needs --kmer-encoder as well")
     if kmer_encoder is None and size not in SIZES:
         raise MednaError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
     torch_device = resolve_device(device)
     config = replace(config, precision=resolve_precision(config.precision, torch_device))
+    initial = from_pretrained(init) if init is not None else None  # a bad checkpoint fails before the data is read
+    if initial is not None and kmer_encoder is not None:
+        same_tokenizers(initial, kmer_encoder, bpe_encoder, str(init))
     if model_config is None:
         model_config = size_config(size) if kmer_encoder is None else MednaConfig()
-    train_data, valid_data = training_split(train_path, valid_path, negatives, length, config.valid_fraction,
-                                            config.seed)
+    train_data, valid_data = training_split(paths if len(paths) > 1 else paths[0], valid_path, negatives, length,
+                                            config.valid_fraction, config.seed)
+    if initial is not None and initial.window_length not in (None, train_data.length):
+        raise MednaError(f"{init}: trained on {initial.window_length}-bp windows, but the data has "
+                         f"{train_data.length}-bp windows")
 
     resources = Resources()
     seed_everything(config.seed)
-    if kmer_encoder is not None:
+    if initial is not None:
+        model = initial
+        if kmer_encoder is not None:
+            encoders = from_encoders(kmer_encoder, bpe_encoder, initial.config)
+            model.kmer_encoder.load_state_dict(encoders.kmer_encoder.state_dict())
+            if model.has_bpe_view:
+                model.bpe_encoder.load_state_dict(encoders.bpe_encoder.state_dict())
+        model_config = model.config
+        config = config.resolved(start_kind(model), DEFAULT_LR[start_kind(model)])
+        start = f"checkpoint {init}" + (f" with encoders {kmer_encoder}, {bpe_encoder}" if kmer_encoder else "")
+    elif kmer_encoder is not None:
         model = from_encoders(kmer_encoder, bpe_encoder, model_config)
-        config = config.resolved("pretrained", DEFAULT_LR["pretrained"])
+        config = config.resolved(start_kind(model), DEFAULT_LR[start_kind(model)])
         start = f"DNABERT encoders ({kmer_encoder}{', ' + str(bpe_encoder) if bpe_encoder else ''})"
     else:
         tokenizer = None if model_config.fusion == "kmer_only" else \
@@ -321,13 +389,16 @@ def train(
         print(f"warning: the model's validation AUC ({result.validation['auc']:.4f}) is below the position-specific "
               f"linear baseline's ({result.baseline['auc']:.4f}); its explanations say little a linear model "
               "would not", file=sys.stderr, flush=True)
-    inputs = {"train": train_path, "valid": valid_path, "negatives": negatives}
+    inputs = {"train": paths[0], **{f"train_{n}": path for n, path in enumerate(paths[1:], 2)},
+              "valid": valid_path, "negatives": negatives, "init": init}
     record = provenance({"train": asdict(config), "lr": config.lr, "dropout": model_config.dropout,
-                         "size": None if kmer_encoder else size,
+                         "size": None if kmer_encoder or init else size,
                          "kmer_encoder": kmer_encoder and str(kmer_encoder),
-                         "bpe_encoder": bpe_encoder and str(bpe_encoder)}, inputs, config.seed)
+                         "bpe_encoder": bpe_encoder and str(bpe_encoder), "init": init and str(init)},
+                        inputs, config.seed)
     record["training"] = {"best_epoch": result.best_epoch, "history": result.history,
-                          "n_train": len(train_data), "n_valid": len(valid_data)}
+                          "n_train": len(train_data), "n_valid": len(valid_data),
+                          "sources": source_counts(paths, train_data, valid_data)}
     record["resources"] = resources.record()
     path = save_pretrained(model, output, provenance=record,
                            metrics={"validation": result.validation, "baseline_validation": {"linear": result.baseline}},

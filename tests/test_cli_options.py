@@ -34,7 +34,7 @@ BAD_BY_TYPE = {_device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["ma
 #: options whose values only the inputs can judge; each is run for real below
 SEMANTIC = {"--negatives", "--kmer-encoder", "--bpe-encoder", "--valid", "--grammar", "--jaspar-release",
             "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run", "--truth",
-            "--pair", "--offsets", "--data", "--stages", "--color-by"}
+            "--pair", "--offsets", "--data", "--stages", "--color-by", "--exclude", "--init"}
 #: flags and outputs, tested in test_outputs.py
 NOT_VALUES = {"-h", "-o", "--output", "--version"}
 
@@ -159,6 +159,14 @@ def semantic_cases():
         (["train", "{data}", "-o", "{out}", "--negatives", nope], "no such file"),
         (["train", "{data}", "-o", "{out}", "--kmer-encoder", nope], "not a DNABERT-k directory"),
         (["train", "{data}", "-o", "{out}", "--bpe-encoder", "{root}"], "--bpe-encoder needs --kmer-encoder"),
+        (["train", "{data}", "-o", "{out}", "--init", nope], "checkpoint directory not found"),
+        (["train", "{data}", "{short}", "-o", "{out}", "--length", "0"], "pooled files need one window length"),
+        (["pretrain", "{data}", "-o", "{out}", "--exclude", nope], "no such file"),
+        (["pretrain", "{data}", "-o", "{out}", "--kmer-encoder", "{root}", "--bpe-encoder", "{root}"],
+         "not an encoder directory"),
+        (["pretrain", "{data}", "-o", "{out}", "--bpe-encoder", "{root}"], "needs both --kmer-encoder and --bpe-encoder"),
+        (["pretrain", "{data}", "-o", "{out}", "--window", "200"], "more than the k-mer encoder's 128 positions"),
+        (["export-encoders", nope, "-o", "{out}"], "checkpoint directory not found"),
         (["evaluate", "{demo}", "--test", "{data}", "{short}", "-o", "{out}", "--negatives", "{short}"],
          "negatives can go with one test set only"),
         (["evaluate", "{demo}", "--test", "{short}", "-o", "{out}", "--length", "0"], "trained on 41-bp windows"),

@@ -42,3 +42,23 @@ def test_too_few_windows_and_one_class_are_user_errors():
     one_class = SequenceSet(["a", "b"], SEQUENCES[:2], np.array([1, 1]), source="pos.tsv")
     with pytest.raises(MednaError, match="pos.tsv: the data holds only positives"):
         select_confident(None, one_class, probabilities=np.array([0.9, 0.8]))
+
+
+def test_too_few_confident_windows_relax_to_the_most_confident_and_say_so():
+    # at confidence 0.96 only w4 (positive) passes and no negative does
+    selection = select_confident(None, data(), confidence=0.96, probabilities=P, min_selected=2)
+    assert selection.source_index.tolist() == [4, 0, 2, 3]  # positives w4 w0; negatives w2 (0.95) then w3 (0.70)
+    assert selection.relaxed == {
+        "positives": {"passed": 1, "taken": 2, "lowest_confidence": 0.95, "misclassified": 0},
+        "negatives": {"passed": 0, "taken": 2, "lowest_confidence": 0.7, "misclassified": 0}}
+    assert selection.counts["relaxed"] == selection.relaxed
+    # three negatives wanted: the confident mistake w5 (true-class p 0.08) comes after every correct one
+    more = select_confident(None, data(), confidence=0.96, probabilities=P, min_selected=3)
+    assert more.source_index.tolist() == [4, 0, 1, 2, 3, 5]
+    assert more.relaxed["negatives"]["misclassified"] == 1 and more.relaxed["positives"]["misclassified"] == 0
+
+
+def test_enough_confident_windows_are_not_relaxed():
+    selection = select_confident(None, data(), confidence=0.9, probabilities=P, min_selected=1)
+    assert selection.source_index.tolist() == [4, 0, 2] and selection.relaxed == {}
+    assert "relaxed" not in selection.counts

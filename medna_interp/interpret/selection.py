@@ -6,7 +6,7 @@ CAD and CWGA both contrast these positives against these negatives.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +16,11 @@ from ..metrics import binary_metrics
 from ..models.medna_dfm import MednaDFM
 from ..outputs import atomic_file
 from ..predict import predict_proba
+
+#: Windows per class below which selection relaxes (``min_selected``) and the report warns:
+#: Cohen's d over two groups of n has a standard error of about sqrt(2 / n), 0.32 at n = 20,
+#: the fewest at which a large effect (d >= 0.8) stands 2.5 standard errors clear of zero.
+MIN_SELECTED = 20
 
 
 @dataclass
@@ -31,6 +36,9 @@ class Selection:
     n_input : int, windows scored
     n_correct : int, of which correctly classified
     metrics : dict, the model's metrics on all input windows (threshold 0.5)
+    relaxed : per class name (``positives``, ``negatives``) whose windows above the
+        confidence threshold were too few: ``passed`` (how many were), ``taken``,
+        ``lowest_confidence`` of those taken and ``misclassified`` among them
     """
 
     data: SequenceSet
@@ -40,6 +48,7 @@ class Selection:
     n_input: int
     n_correct: int
     metrics: dict
+    relaxed: dict = field(default_factory=dict)
 
     @property
     def labels(self) -> np.ndarray:
@@ -47,8 +56,9 @@ class Selection:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"input": self.n_input, "correct": self.n_correct,
-                "positives": int((self.labels == 1).sum()), "negatives": int((self.labels == 0).sum())}
+        counts = {"input": self.n_input, "correct": self.n_correct,
+                  "positives": int((self.labels == 1).sum()), "negatives": int((self.labels == 0).sum())}
+        return {**counts, "relaxed": self.relaxed} if self.relaxed else counts
 
     def write(self, path: str | os.PathLike) -> None:
         with atomic_file(path) as handle:
@@ -60,10 +70,14 @@ class Selection:
 
 def select_confident(model: MednaDFM, data: SequenceSet, confidence: float = 0.9,
                      max_per_class: int | None = None, min_per_class: int = 1,
-                     batch_size: int = 64, probabilities: np.ndarray | None = None) -> Selection:
+                     batch_size: int = 64, probabilities: np.ndarray | None = None,
+                     min_selected: int = 0) -> Selection:
     """Correctly classified windows with true-class probability above ``confidence``.
 
-    Raises :class:`MednaError` when a class keeps fewer than ``min_per_class`` windows.
+    A class with fewer than ``min_selected`` such windows (a weak model) takes its most
+    confident correctly classified windows up to that number instead, then, if those are
+    too few, its least wrongly scored others; :attr:`Selection.relaxed` says so. Without
+    relaxation, :class:`MednaError` is raised when a class keeps fewer than ``min_per_class``.
     """
     labels = data.require_labels()
     present = set(labels.tolist())
@@ -73,16 +87,25 @@ def select_confident(model: MednaDFM, data: SequenceSet, confidence: float = 0.9
     p = predict_proba(model, data.sequences, batch_size) if probabilities is None else probabilities
     true_class_p = np.where(labels == 1, p, 1.0 - p)
     correct = (p > 0.5) == (labels == 1)
-    chosen = []
+    wanted = min(max(min_selected, min_per_class), max_per_class or np.inf) if min_selected else 0
+    chosen, relaxed = [], {}
     for value, name in ((1, "positive"), (0, "negative")):
         members = np.flatnonzero(correct & (labels == value) & (true_class_p > confidence))
         members = members[np.argsort(-true_class_p[members], kind="stable")][:max_per_class]
+        if len(members) < wanted:
+            # the class's windows ranked correct first, then by how sure the model is of the true class
+            pool = np.flatnonzero(labels == value)
+            ranked = pool[np.lexsort((-true_class_p[pool], ~correct[pool]))][: int(wanted)]
+            relaxed[f"{name}s"] = {"passed": int(len(members)), "taken": int(len(ranked)),
+                                   "lowest_confidence": round(float(true_class_p[ranked].min()), 4),
+                                   "misclassified": int((~correct[ranked]).sum())}
+            members = ranked
         if len(members) < min_per_class:
             raise MednaError(f"{data.source}: only {len(members)} {name} windows are correctly classified with "
                              f"confidence > {confidence} (need {min_per_class})",
-                             hint="lower --confidence or use more data")
+                             hint="lower --confidence, set --min-selected, or use more data")
         chosen.append(members)
     index = np.concatenate(chosen)
     metrics = binary_metrics(labels, p).to_dict()
     return Selection(data.subset(index), true_class_p[index], p[index], index, len(data), int(correct.sum()),
-                     metrics)
+                     metrics, relaxed)

@@ -21,11 +21,13 @@ from ..errors import MednaError
 from ..outputs import CHECKPOINT_FORMAT, claim_directory, sha256_of, staged
 from ..tokenize import BpeTokenizer, KmerTokenizer
 from .dnabert import load_dnabert
-from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict, read_weights
+from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict, read_weights, save_dnabert2
 from .medna_dfm import MednaConfig, MednaDFM
 
 FORMAT = CHECKPOINT_FORMAT
 KMER_VOCAB, BPE_TOKENIZER, WEIGHTS, CONFIG = "vocab.txt", "tokenizer.json", "model.safetensors", "config.json"
+#: Sub-directories of an encoder pair (``pretrain``, ``export-encoders``).
+KMER_DIR, BPE_DIR = "kmer", "bpe"
 #: Every file a checkpoint directory may hold that we write; nothing else there is touched.
 CHECKPOINT_FILES = (CONFIG, WEIGHTS, KMER_VOCAB, BPE_TOKENIZER)
 
@@ -166,6 +168,55 @@ def from_encoders(kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike | None
         bpe_encoder.pooler = None  # h_bpe is a mean over tokens; the pooler is unused
         bpe_tokenizer = BpeTokenizer.from_file(Path(bpe_dir) / BPE_TOKENIZER)
     return MednaDFM(config, kmer_encoder, bpe_encoder, kmer_tokenizer, bpe_tokenizer)
+
+
+def save_encoders(directory: str | os.PathLike, kmer_encoder, kmer_tokenizer: KmerTokenizer,
+                  bpe_encoder, bpe_tokenizer: BpeTokenizer) -> None:
+    """Write ``directory/kmer`` (DNABERT-k: transformers weights and ``vocab.txt``) and
+    ``directory/bpe`` (DNABERT-2: ``bert.``-prefixed weights and ``tokenizer.json``), the
+    layout that ``--kmer-encoder``/``--bpe-encoder`` read. The encoders may carry their
+    masked-LM heads (pretraining) or not (encoders taken from a trained model)."""
+    from transformers.utils import logging as hf_logging
+
+    directory = Path(directory)
+    hf_logging.disable_progress_bar()  # save_pretrained's shard bar is noise for one small file
+    try:
+        kmer_encoder.save_pretrained(str(directory / KMER_DIR))
+    finally:
+        hf_logging.enable_progress_bar()
+    kmer_tokenizer.save(directory / KMER_DIR / KMER_VOCAB)
+    save_dnabert2(bpe_encoder, directory / BPE_DIR, bpe_tokenizer)
+
+
+def export_encoders(checkpoint: str | os.PathLike, output: str | os.PathLike, force: bool = False) -> Path:
+    """Write a trained model's encoders as DNABERT directories (``output/kmer``,
+    ``output/bpe``), to initialise other data sets' models as the paper's domain-adaptive
+    stage does. Returns ``output``."""
+    from ..outputs import PROVENANCE, TOOL, provenance, write_json
+
+    claim_directory(output, "encoders", inputs=[checkpoint], force=force)
+    model = from_pretrained(checkpoint)
+    if not model.has_bpe_view:
+        raise MednaError(f"{checkpoint}: a k-mer-only model has no DNABERT-2 encoder to export")
+    record = {**provenance({}, {"checkpoint": checkpoint}, None), "tool": TOOL, "kind": "encoders"}
+    with staged(output, replaces=(KMER_DIR, BPE_DIR)) as stage:
+        save_encoders(stage.path, model.kmer_encoder, model.kmer_tokenizer, model.bpe_encoder, model.bpe_tokenizer)
+        write_json(stage.path / PROVENANCE, record)
+    return Path(output)
+
+
+def same_tokenizers(model: MednaDFM, kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike | None,
+                    where: str) -> None:
+    """Fail unless the encoder directories tokenise exactly as ``model`` (from ``where``) does."""
+    kmer = KmerTokenizer.from_file(Path(kmer_dir) / KMER_VOCAB)
+    if kmer.vocabulary != model.kmer_tokenizer.vocabulary:
+        raise MednaError(f"{where}: its k-mer tokenizer differs from {Path(kmer_dir) / KMER_VOCAB}; --init needs "
+                         "the encoders it was trained from", hint="drop --kmer-encoder/--bpe-encoder, or --init")
+    if bpe_dir is not None and model.has_bpe_view:
+        bpe = BpeTokenizer.from_file(Path(bpe_dir) / BPE_TOKENIZER)
+        if bpe.tokenizer.get_vocab() != model.bpe_tokenizer.tokenizer.get_vocab():
+            raise MednaError(f"{where}: its BPE tokenizer differs from {Path(bpe_dir) / BPE_TOKENIZER}; --init "
+                             "needs the encoders it was trained from", hint="drop --kmer-encoder/--bpe-encoder, or --init")
 
 
 def import_fusion(fusion_path: str | os.PathLike, kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike,

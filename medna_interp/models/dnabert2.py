@@ -253,6 +253,34 @@ class DnaBert2Model(nn.Module):
         return DnaBert2Output(hidden, tuple(attentions) if output_attentions else None, pooled)
 
 
+class DnaBert2ForMaskedLM(nn.Module):
+    """The encoder with DNABERT-2's masked-LM head (``cls.predictions.*``, decoder tied to
+    the word embeddings), for pretraining; saved and loaded in the public layout."""
+
+    def __init__(self, config: DnaBert2Config, bert: DnaBert2Model | None = None):
+        super().__init__()
+        self.bert = bert if bert is not None else DnaBert2Model(config)
+        hidden, vocab = config.hidden_size, config.vocab_size
+        self.cls = nn.Module()
+        self.cls.predictions = nn.Module()
+        self.cls.predictions.transform = nn.Module()
+        self.cls.predictions.transform.dense = nn.Linear(hidden, hidden)
+        self.cls.predictions.transform.LayerNorm = nn.LayerNorm(hidden, eps=config.layer_norm_eps)
+        self.cls.predictions.decoder = nn.Linear(hidden, vocab)
+        self.cls.apply(DnaBert2Model._init_weights)
+        self.cls.predictions.decoder.weight = self.bert.get_input_embeddings().weight
+
+    @property
+    def config(self) -> DnaBert2Config:
+        return self.bert.config
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Vocabulary logits, shape (B, L, V)."""
+        hidden = self.bert(input_ids, attention_mask).last_hidden_state
+        head = self.cls.predictions
+        return head.decoder(head.transform.LayerNorm(F.gelu(head.transform.dense(hidden))))
+
+
 def clean_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Strip the ``bert.`` prefix of the MLM checkpoint and drop its ``cls.*`` head."""
     cleaned = {}
@@ -303,7 +331,25 @@ def load_dnabert2(directory: str | os.PathLike) -> DnaBert2Model:
 
     The MLM head (``cls.*``) is ignored; a pooler is built only if the weights hold one.
     """
-    directory = Path(directory)
+    return _load_dnabert2(Path(directory))[0]
+
+
+def load_dnabert2_mlm(directory: str | os.PathLike) -> DnaBert2ForMaskedLM:
+    """Load a DNABERT-2 directory with its masked-LM head, for continued pretraining; a
+    directory without the head (a fine-tuned encoder) gets a freshly initialised one."""
+    encoder, state = _load_dnabert2(Path(directory))
+    encoder.pooler = None
+    model = DnaBert2ForMaskedLM(encoder.config, encoder)
+    own = model.cls.state_dict()
+    head = {k[len("cls."):]: v for k, v in state.items() if k[len("cls."):] in own}
+    if head:
+        head["predictions.decoder.weight"] = own["predictions.decoder.weight"]
+        load_state_strict(model.cls, head, str(directory))
+    return model
+
+
+def _load_dnabert2(directory: Path) -> tuple[DnaBert2Model, dict[str, torch.Tensor]]:
+    """The encoder and the directory's raw weights (MLM head included)."""
     config_path = directory / "config.json"
     if not config_path.exists():
         raise MednaError(f"{directory}: not a DNABERT-2 directory (no config.json)")
@@ -311,21 +357,28 @@ def load_dnabert2(directory: str | os.PathLike) -> DnaBert2Model:
         config = DnaBert2Config.from_dict(json.loads(config_path.read_text()))
     except (json.JSONDecodeError, TypeError, ValueError, AttributeError, UnicodeDecodeError) as error:
         raise MednaError(f"{config_path}: unreadable config ({error.__class__.__name__}: {error})") from None
-    state = clean_state_dict(read_weights(directory))
+    raw = read_weights(directory)
+    state = clean_state_dict(raw)
     model = DnaBert2Model(config, add_pooler=any(k.startswith("pooler.") for k in state))
     load_state_strict(model, state, str(directory))
-    return model
+    return model, raw
 
 
-def save_dnabert2(model: DnaBert2Model, directory: str | os.PathLike, tokenizer=None) -> None:
-    """Write a directory in the public DNABERT-2 layout (``bert.``-prefixed weights)."""
+def save_dnabert2(model: DnaBert2Model | DnaBert2ForMaskedLM, directory: str | os.PathLike,
+                  tokenizer=None) -> None:
+    """Write a directory in the public DNABERT-2 layout (``bert.``-prefixed weights, and
+    the ``cls.*`` MLM head when ``model`` has one; the tied decoder weight is not repeated)."""
     from safetensors.torch import save_file
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config = {"architectures": ["BertForMaskedLM"], "model_type": "bert", **model.config.to_dict()}
     (directory / "config.json").write_text(json.dumps(config, indent=2))
-    state = {f"bert.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    if isinstance(model, DnaBert2ForMaskedLM):
+        state = {k: v.detach().contiguous() for k, v in model.state_dict().items()
+                 if k != "cls.predictions.decoder.weight"}
+    else:
+        state = {f"bert.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / "model.safetensors"))
     if tokenizer is not None:
         tokenizer.save(directory / "tokenizer.json")

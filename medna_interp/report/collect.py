@@ -13,6 +13,7 @@ from ..errors import MednaError
 from ..insertion import file_stem
 from ..motifs.jaspar import jaspar_url
 from ..motifs.logos import logo_stem
+from ..interpret.selection import MIN_SELECTED
 from ..outputs import PROVENANCE, read_provenance
 
 REQUIRED = {
@@ -21,7 +22,9 @@ REQUIRED = {
     "motifs": ("motifs/motifs.tsv", "medna-interp motifs {run}"),
 }
 TOP_TOKENS = 25
-FEW_SELECTED = 20
+FEW_SELECTED = MIN_SELECTED
+#: AUC on the explained data below which the report says it describes a weak model
+WEAK_MODEL_AUC = 0.75
 LARGE_DELTA = 0.05
 
 
@@ -79,7 +82,14 @@ def collect(run_dir: Path) -> dict:
     warnings = []
     for name, record in (("CAD", cad), ("CWGA", cwga)):
         counts = record.get("selection", {})
-        if min(counts.get("positives", 0), counts.get("negatives", 0)) < FEW_SELECTED:
+        if counts.get("relaxed"):
+            warnings.append(f"{name}: too few windows passed confidence > {record['config'].get('confidence')}, so the "
+                            "most confident were taken instead: " + "; ".join(
+                                f"{kind}: {r['passed']} passed, {r['taken']} taken down to confidence "
+                                f"{r['lowest_confidence']:.2f}" + (f", {r['misclassified']} of them misclassified"
+                                                                   if r["misclassified"] else "")
+                                for kind, r in counts["relaxed"].items()))
+        elif min(counts.get("positives", 0), counts.get("negatives", 0)) < FEW_SELECTED:
             warnings.append(f"{name}: only {counts.get('positives')} positives and {counts.get('negatives')} "
                             f"negatives passed the confidence filter; token statistics are noisy")
     for view, delta in cwga.get("convergence_delta", {}).items():
@@ -93,8 +103,10 @@ def collect(run_dir: Path) -> dict:
                            f"against {versus['baseline_auc']:.3f} for a position-specific linear model on the same "
                            "split; these explanations say little a linear model would not")
     auc = cad.get("data_metrics", {}).get("auc")
-    if auc is not None and auc < 0.7:
-        warnings.append(f"the model's AUC on this data is {auc:.3f}: explanations of a weak model say little")
+    weak = auc is not None and auc < WEAK_MODEL_AUC
+    if weak:
+        warnings.insert(0, f"these explanations describe a weak model: its AUC on this data is {auc:.3f}, below "
+                           f"{WEAK_MODEL_AUC}; read its motifs as what a weak model uses, not as biology")
 
     motifs = pd.read_csv(run_dir / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False,
                          na_values={"evalue": [""], "pvalue": [""], "best_match_p": [""], "best_match_e": [""],
@@ -153,7 +165,7 @@ def collect(run_dir: Path) -> dict:
         "summary": {
             "checkpoint": cad["inputs"]["checkpoint"]["path"], "data": cad["inputs"]["data"]["path"],
             "data_sha256": cad["inputs"]["data"]["sha256"], "selection_cad": cad.get("selection"),
-            "selection_cwga": cwga.get("selection"), "model_metrics": cad.get("data_metrics"),
+            "selection_cwga": cwga.get("selection"), "model_metrics": cad.get("data_metrics"), "weak_model": weak,
             "versions": cad.get("versions"), "seeds": {s: r.get("seed") for s, r in steps.items() if "seed" in r},
             "commands": {s: " ".join(r["command"]) for s, r in steps.items() if "command" in r},
             "motif_database": database, "top_dims": int(dims.selected.sum()), "baseline": versus,
