@@ -180,7 +180,7 @@ def cmd_train(args) -> None:
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
                          patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
                          warmup=args.warmup, augment=args.augment, precision=args.precision)
-    path, result = train(args.train if len(args.train) > 1 else args.train[0], args.output, valid_path=args.valid,
+    path, result = train(args.train, args.output, valid_path=args.valid,
                          negatives=args.negatives, size=args.size, init=args.init,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
                          model_config=model_config, config=config, length=args.length or None,
@@ -648,20 +648,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expert-ff", type=POSITIVE, help="expert feed-forward width (default: by size; 256 for DNABERT)")
     p.add_argument("--dropout", type=PROBABILITY,
                    help="dropout of the experts and classifier (default: 0.5, the paper's; 0.1 for --size small)")
-    p.add_argument("--epochs", type=POSITIVE, help="most epochs (default: 40 from scratch, 20 from DNABERT)")
+    p.add_argument("--epochs", type=POSITIVE, help="most epochs (default: 40 from scratch, 20 from paper-size DNABERT)")
     p.add_argument("--augment", type=PROBABILITY,
                    help="per-base probability of a random substitution in each training batch, the centre kept "
-                        "(default: 0.2 from scratch, 0 from DNABERT)")
+                        "(default: 0.2 from scratch, 0 from paper-size DNABERT)")
     p.add_argument("--patience", type=POSITIVE, default=4, help="epochs without a better valid AUPRC before stopping")
     p.add_argument("--lr", type=Number(float, 0, open_low=True),
-                   help="AdamW learning rate (default: 1e-5 from DNABERT, else by size)")
+                   help="AdamW learning rate (default: 1e-5 from paper-size DNABERT, 2e-4 from narrower pretrained "
+                        "encoders such as those of 'pretrain', else by size)")
     p.add_argument("--weight-decay", type=NON_NEGATIVE_FLOAT, default=0.003)
     p.add_argument("--warmup", type=PROBABILITY,
                    help="fraction of steps with a linear learning-rate warm-up, then linear decay; 0 = constant "
-                        "(default: 0.1 from scratch, 0 from DNABERT, as the paper)")
+                        "(default: 0.1 from scratch, 0 from paper-size DNABERT, as the paper)")
     p.add_argument("--flood", type=NON_NEGATIVE_FLOAT, default=0.06, help="flooding level b; 0 disables (default: 0.06)")
     p.add_argument("--fgm-epsilon", type=NON_NEGATIVE_FLOAT,
-                   help="FGM epsilon; 0 disables (default: 1.0 from DNABERT, the paper's; 0 from scratch, where "
+                   help="FGM epsilon; 0 disables (default: 1.0 from paper-size DNABERT, the paper's; 0 from scratch, where "
                         "it stalls training)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     force(p)

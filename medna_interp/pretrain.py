@@ -31,6 +31,7 @@ from .device import resolve_device, seed_everything
 from .errors import MednaError
 from .io import read_records
 from .models.checkpoint import BPE_DIR, KMER_DIR, save_encoders
+from .models.dnabert import quiet_transformers
 from .models.dnabert2 import DnaBert2ForMaskedLM, load_dnabert2_mlm
 from .models.sizes import SIZES, encoder_configs
 from .outputs import (PROVENANCE, TOOL, Resources, atomic_file, claim_directory, provenance, read_provenance,
@@ -269,7 +270,8 @@ def _existing_encoders(kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike) 
         if missing:
             raise MednaError(f"{directory}: not an encoder directory (no {', '.join(missing)})")
     try:
-        kmer = BertForMaskedLM.from_pretrained(str(kmer_dir), local_files_only=True)
+        with quiet_transformers():
+            kmer = BertForMaskedLM.from_pretrained(str(kmer_dir), local_files_only=True)
     except (OSError, ValueError, RuntimeError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
         raise MednaError(f"{kmer_dir}: cannot load DNABERT-k encoder ({first_line})") from None

@@ -229,3 +229,13 @@ def test_scratch_defaults_augment_and_pretrained_ones_do_not():
     assert all(w[20] == "A" for w in changed)
     fraction = np.mean([c != "A" for w in changed for c in w])
     assert 0.12 < fraction < 0.18  # 0.2 x 3/4 of draws land on another base, centre excluded
+
+
+def test_narrow_pretrained_encoders_get_the_scratch_recipe_at_a_lower_rate():
+    from types import SimpleNamespace
+
+    from medna_interp.train import DEFAULT_LR, DEFAULTS, start_kind
+
+    assert start_kind(SimpleNamespace(width=768)) == "pretrained"
+    assert start_kind(SimpleNamespace(width=64)) == "pretrained_narrow"
+    assert DEFAULTS["pretrained_narrow"] == DEFAULTS["scratch"] and DEFAULT_LR["pretrained_narrow"] == 2e-4

@@ -20,7 +20,7 @@ from transformers import BertConfig
 from ..errors import MednaError
 from ..outputs import CHECKPOINT_FORMAT, claim_directory, sha256_of, staged
 from ..tokenize import BpeTokenizer, KmerTokenizer
-from .dnabert import load_dnabert
+from .dnabert import load_dnabert, quiet_transformers
 from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict, read_weights, save_dnabert2
 from .medna_dfm import MednaConfig, MednaDFM
 
@@ -176,14 +176,9 @@ def save_encoders(directory: str | os.PathLike, kmer_encoder, kmer_tokenizer: Km
     ``directory/bpe`` (DNABERT-2: ``bert.``-prefixed weights and ``tokenizer.json``), the
     layout that ``--kmer-encoder``/``--bpe-encoder`` read. The encoders may carry their
     masked-LM heads (pretraining) or not (encoders taken from a trained model)."""
-    from transformers.utils import logging as hf_logging
-
     directory = Path(directory)
-    hf_logging.disable_progress_bar()  # save_pretrained's shard bar is noise for one small file
-    try:
+    with quiet_transformers():
         kmer_encoder.save_pretrained(str(directory / KMER_DIR))
-    finally:
-        hf_logging.enable_progress_bar()
     kmer_tokenizer.save(directory / KMER_DIR / KMER_VOCAB)
     save_dnabert2(bpe_encoder, directory / BPE_DIR, bpe_tokenizer)
 

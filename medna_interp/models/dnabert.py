@@ -21,6 +21,23 @@ def build_dnabert(config: BertConfig | dict) -> BertModel:
     return BertModel(config, add_pooling_layer=True)
 
 
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """No load reports or progress bars from transformers for the block: a DNABERT directory
+    loaded into ``BertModel`` always lacks the pooler and carries an unused MLM head, and
+    that is expected, not news."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+
+
 def load_dnabert(directory: str | os.PathLike) -> tuple[BertModel, KmerTokenizer]:
     """Load a DNABERT-k directory (``config.json``, weights, ``vocab.txt``) from disk only.
 
@@ -33,7 +50,8 @@ def load_dnabert(directory: str | os.PathLike) -> tuple[BertModel, KmerTokenizer
             raise MednaError(f"{directory}: not a DNABERT-k directory (no {name})")
     try:
         json.loads((directory / "config.json").read_text())
-        model = BertModel.from_pretrained(str(directory), local_files_only=True, add_pooling_layer=True)
+        with quiet_transformers():
+            model = BertModel.from_pretrained(str(directory), local_files_only=True, add_pooling_layer=True)
     except (OSError, ValueError, RuntimeError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
         raise MednaError(f"{directory}: cannot load DNABERT-k encoder ({first_line})") from None
