@@ -22,6 +22,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -208,6 +209,14 @@ def mask_bpe_tokens(batch, rate: float, rng: np.random.Generator,
 
 # ---------------------------------------------------------------- models
 
+class _Scored(NamedTuple):
+    """One encoder's masked-token loss on a batch, and how many of its masked tokens it got right."""
+
+    loss: torch.Tensor
+    correct: int
+    masked: int
+
+
 @dataclass
 class _Encoders:
     """Both masked-LM models with their tokenizers."""
@@ -232,8 +241,8 @@ class _Encoders:
         self.bpe.load_state_dict(state["bpe"])
 
     def losses(self, windows: list[str], rate: float, rng: np.random.Generator,
-               device: torch.device) -> dict[str, tuple[torch.Tensor, int, int]]:
-        """Per encoder: (mean masked-token loss, correct predictions, masked tokens)."""
+               device: torch.device) -> dict[str, "_Scored"]:
+        """Per encoder (``kmer``, ``bpe``): its loss and accuracy on ``windows``, masked afresh."""
         kmer_batch = self.kmer_tokenizer.encode(windows)
         bpe_batch = self.bpe_tokenizer.encode(windows)
         kmer_ids, kmer_labels = mask_kmer_spans(kmer_batch, rate, self.kmer_tokenizer.k, rng, self.kmer_tokenizer)
@@ -244,11 +253,10 @@ class _Encoders:
         return {"kmer": _scored(kmer_logits, kmer_labels.to(device)), "bpe": _scored(bpe_logits, bpe_labels.to(device))}
 
 
-def _scored(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+def _scored(logits: torch.Tensor, labels: torch.Tensor) -> _Scored:
     target = labels != -100
     loss = F.cross_entropy(logits[target], labels[target])
-    correct = int((logits[target].argmax(-1) == labels[target]).sum())
-    return loss, correct, int(target.sum())
+    return _Scored(loss, int((logits[target].argmax(-1) == labels[target]).sum()), int(target.sum()))
 
 
 def _new_encoders(size: str, windows: list[str]) -> _Encoders:
@@ -367,12 +375,12 @@ def pretrain(
             batch = [train_windows[i] for i in shuffled[begin : begin + config.batch_size]]
             scored = encoders.losses(batch, config.mask_rate, rng, torch_device)
             optimiser.zero_grad(set_to_none=True)
-            (scored["kmer"][0] + scored["bpe"][0]).backward()
+            (scored["kmer"].loss + scored["bpe"].loss).backward()
             torch.nn.utils.clip_grad_norm_(encoders.parameters(), 1.0)
             optimiser.step()
             schedule.step()
-            for name, (loss, _, _) in scored.items():
-                totals[name].append(loss.item())
+            for name, score in scored.items():
+                totals[name].append(score.loss.item())
         seconds = time.perf_counter() - started
         row = {"epoch": epoch, "seconds": round(seconds, 2),
                "windows_per_second": round(len(train_windows) / seconds, 1)}
@@ -401,16 +409,18 @@ def _evaluate(encoders: _Encoders, windows: list[str], config: PretrainConfig,
     """Masked-token loss and accuracy on the held-out windows, the same masks every epoch."""
     rng = np.random.default_rng([config.seed, 0])
     encoders.train(False)
-    sums = {name: [0.0, 0, 0] for name in ("kmer", "bpe")}
+    scores: dict[str, list[_Scored]] = {"kmer": [], "bpe": []}
     with torch.no_grad():
         for begin in range(0, len(windows), config.batch_size):
-            for name, (loss, correct, count) in encoders.losses(windows[begin : begin + config.batch_size],
-                                                                 config.mask_rate, rng, device).items():
-                sums[name][0] += loss.item() * count
-                sums[name][1] += correct
-                sums[name][2] += count
-    return {name: {"loss": round(total / max(count, 1), 4), "accuracy": round(correct / max(count, 1), 4)}
-            for name, (total, correct, count) in sums.items()}
+            batch = windows[begin : begin + config.batch_size]
+            for name, score in encoders.losses(batch, config.mask_rate, rng, device).items():
+                scores[name].append(score)
+    summary = {}
+    for name, batches in scores.items():
+        masked = max(sum(b.masked for b in batches), 1)
+        summary[name] = {"loss": round(sum(b.loss.item() * b.masked for b in batches) / masked, 4),
+                         "accuracy": round(sum(b.correct for b in batches) / masked, 4)}
+    return summary
 
 
 def _save_state(output: Path, record: dict, fingerprint: dict, encoders: _Encoders, optimiser, schedule,
