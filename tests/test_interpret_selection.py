@@ -44,9 +44,12 @@ def test_too_few_windows_and_one_class_are_user_errors():
         select_confident(None, one_class, probabilities=np.array([0.9, 0.8]))
 
 
-def test_too_few_confident_windows_relax_to_the_most_confident_and_say_so():
+def test_too_few_confident_windows_relax_to_the_most_confident_and_say_so(capsys):
     # at confidence 0.96 only w4 (positive) passes and no negative does
     selection = select_confident(None, data(), confidence=0.96, probabilities=P, min_selected=2)
+    assert capsys.readouterr().err.strip() == (
+        "warning: toy: too few windows passed confidence > 0.96, so the most confident were taken instead: "
+        "positives: 1 passed, 2 taken down to confidence 0.95; negatives: 0 passed, 2 taken down to confidence 0.70")
     assert selection.source_index.tolist() == [4, 0, 2, 3]  # positives w4 w0; negatives w2 (0.95) then w3 (0.70)
     assert selection.relaxed == {
         "positives": {"passed": 1, "taken": 2, "lowest_confidence": 0.95, "misclassified": 0},

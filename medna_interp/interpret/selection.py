@@ -6,6 +6,7 @@ CAD and CWGA both contrast these positives against these negatives.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +69,15 @@ class Selection:
                              f"{self.source_index[i]}\t{self.data.sequences[i]}\n")
 
 
+def relaxed_message(relaxed: dict, confidence: float) -> str:
+    """One line saying how a selection was relaxed (``Selection.relaxed`` as recorded)."""
+    parts = [f"{kind}: {r['passed']} passed, {r['taken']} taken down to confidence {r['lowest_confidence']:.2f}"
+             + (f", {r['misclassified']} of them misclassified" if r["misclassified"] else "")
+             for kind, r in relaxed.items()]
+    return (f"too few windows passed confidence > {confidence}, so the most confident were taken instead: "
+            + "; ".join(parts))
+
+
 def select_confident(model: MednaDFM, data: SequenceSet, confidence: float = 0.9,
                      max_per_class: int | None = None, min_per_class: int = 1,
                      batch_size: int = 64, probabilities: np.ndarray | None = None,
@@ -105,6 +115,8 @@ def select_confident(model: MednaDFM, data: SequenceSet, confidence: float = 0.9
                              f"confidence > {confidence} (need {min_per_class})",
                              hint="lower --confidence, set --min-selected, or use more data")
         chosen.append(members)
+    if relaxed:
+        print(f"warning: {data.source}: {relaxed_message(relaxed, confidence)}", file=sys.stderr, flush=True)
     index = np.concatenate(chosen)
     metrics = binary_metrics(labels, p).to_dict()
     return Selection(data.subset(index), true_class_p[index], p[index], index, len(data), int(correct.sum()),

@@ -13,7 +13,7 @@ from ..errors import MednaError
 from ..insertion import file_stem
 from ..motifs.jaspar import jaspar_url
 from ..motifs.logos import logo_stem
-from ..interpret.selection import MIN_SELECTED
+from ..interpret.selection import MIN_SELECTED, relaxed_message
 from ..outputs import PROVENANCE, read_provenance
 
 REQUIRED = {
@@ -83,12 +83,7 @@ def collect(run_dir: Path) -> dict:
     for name, record in (("CAD", cad), ("CWGA", cwga)):
         counts = record.get("selection", {})
         if counts.get("relaxed"):
-            warnings.append(f"{name}: too few windows passed confidence > {record['config'].get('confidence')}, so the "
-                            "most confident were taken instead: " + "; ".join(
-                                f"{kind}: {r['passed']} passed, {r['taken']} taken down to confidence "
-                                f"{r['lowest_confidence']:.2f}" + (f", {r['misclassified']} of them misclassified"
-                                                                   if r["misclassified"] else "")
-                                for kind, r in counts["relaxed"].items()))
+            warnings.append(f"{name}: {relaxed_message(counts['relaxed'], record['config'].get('confidence'))}")
         elif min(counts.get("positives", 0), counts.get("negatives", 0)) < FEW_SELECTED:
             warnings.append(f"{name}: only {counts.get('positives')} positives and {counts.get('negatives')} "
                             f"negatives passed the confidence filter; token statistics are noisy")
