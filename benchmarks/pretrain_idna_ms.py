@@ -56,11 +56,12 @@ def main() -> None:
     parser.add_argument("--size", default="tiny", choices=("tiny", "small"))
     parser.add_argument("--stages", nargs="+", default=["pretrained", "adaptive", "scratch"],
                         choices=("pretrained", "adaptive", "scratch", "throughput"))
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     parser.add_argument("--encoders", type=Path, help="encoders pretrained earlier (skips the pretraining stage)")
     parser.add_argument("--work", type=Path, default=Path(__file__).parent / "work" / "pretrain")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    folders = {name: SHARED / name for name in SETS if (SHARED / name).exists()}
+    folders = {name: SHARED / name for name in args.sets if (SHARED / name).exists()}
     if not folders:
         raise SystemExit(f"{SHARED} not found: this benchmark needs the shared iDNA-MS data")
     out = RESULTS / "pretrain_idna_ms.json"
@@ -114,6 +115,7 @@ def main() -> None:
             "median_windows_per_second": sorted(speeds)[len(speeds) // 2],
             "final": {k: v for k, v in record["history"][-1].items() if "valid" in k},
             "seconds_per_epoch": round(sum(r["seconds"] for r in record["history"]) / len(speeds), 1)})
+        payload["pretraining"].setdefault("wall_minutes", round(record["resources"]["wall_seconds"] / 60, 1))
         save()
     start_from = {"kmer_encoder": encoders / KMER_DIR, "bpe_encoder": encoders / BPE_DIR} if encoders else {}
     if "pretrained" in args.stages:
@@ -134,16 +136,15 @@ def main() -> None:
         speeds = payload.setdefault("throughput", {})
         for size in ("tiny", "small"):
             with tempfile.TemporaryDirectory() as work:
-                result = pretrain([folders["5hmC_M.musculus"] / "train.tsv"], Path(work) / "enc",
+                result = pretrain([SHARED / "5hmC_M.musculus" / "train.tsv"], Path(work) / "enc",
                                   config=PretrainConfig(size=size, epochs=2), device="cpu", progress=False)
             speeds[size] = {"windows_per_second": result.history[-1]["windows_per_second"],
                             "windows": sum(s["windows"] for s in result.sources), "epochs": 2,
                             "threads": torch.get_num_threads()}
             save()
     if "scratch" in args.stages:
-        for name in SETS:
-            if name in folders:
-                fit_and_score(name, "scratch")
+        for name in folders:
+            fit_and_score(name, "scratch")
 
 
 if __name__ == "__main__":
