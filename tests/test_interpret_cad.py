@@ -80,7 +80,8 @@ def test_cad_bad_inputs_exit_2_and_write_nothing(tiny_checkpoint, tmp_path, caps
     labelled = tmp_path / "l.tsv"
     labelled.write_text("index\tlabel\ttext\n" + "".join(f"{i}\t{i % 2}\t{s}\n" for i, s in
                                                           enumerate(random_sequences(10))))
-    assert main(["cad", str(tiny_checkpoint), str(labelled), "-o", str(run), "--confidence", "0.9999"]) == 2
+    assert main(["cad", str(tiny_checkpoint), str(labelled), "-o", str(run), "--confidence", "0.9999",
+                 "--min-selected", "0"]) == 2  # strict selection; relaxing is tested in test_pretrain.py
     assert "confidence > 0.9999" in capsys.readouterr().err and not run.exists()
 
     torch.manual_seed(0)

@@ -74,7 +74,7 @@ def test_cwga_bad_inputs(tiny_checkpoint, labelled_tsv, tmp_path, capsys):
     assert main(["cwga", str(tiny_checkpoint), str(labelled_tsv), "-o", str(run), "--top-dims", "1000"]) == 2
     assert "larger than the model width" in capsys.readouterr().err and not run.exists()
     assert main(["cwga", str(tiny_checkpoint), str(labelled_tsv), "-o", str(run), "--confidence", "0",
-                 "--top-dims", "4"]) == 2
+                 "--top-dims", "4", "--min-selected", "0"]) == 2
     err = capsys.readouterr().err
     assert "need 2" in err and not run.exists()
 

@@ -165,7 +165,8 @@ def test_install_meme_never_replaces_a_foreign_prefix(tmp_path, capsys):
 
 def test_a_failing_step_leaves_no_folder_and_no_stray_stage(tiny_checkpoint, labelled_tsv, tmp_path, capsys):
     output = tmp_path / "a" / "b" / "run"
-    code, _, err = cli(capsys, "cad", tiny_checkpoint, labelled_tsv, "-o", output, "--confidence", "0.99999")
+    code, _, err = cli(capsys, "cad", tiny_checkpoint, labelled_tsv, "-o", output, "--confidence", "0.99999",
+                         "--min-selected", "0")
     assert code == 2 and "correctly classified" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.tsv"]
 
