@@ -32,7 +32,7 @@ from .device import resolve_device, seed_everything
 from .errors import MednaError
 from .io import read_records
 from .models.checkpoint import BPE_DIR, KMER_DIR, save_encoders
-from .models.dnabert import quiet_transformers
+from .models.dnabert import load_dnabert_mlm
 from .models.dnabert2 import DnaBert2ForMaskedLM, load_dnabert2_mlm
 from .models.sizes import SIZES, encoder_configs
 from .outputs import (PROVENANCE, TOOL, Resources, atomic_file, claim_directory, provenance, read_provenance,
@@ -270,21 +270,13 @@ def _new_encoders(size: str, windows: list[str]) -> _Encoders:
 
 
 def _existing_encoders(kmer_dir: str | os.PathLike, bpe_dir: str | os.PathLike) -> _Encoders:
-    from transformers import BertForMaskedLM
-
     kmer_dir, bpe_dir = Path(kmer_dir), Path(bpe_dir)
     for directory, needed in ((kmer_dir, ("config.json", "vocab.txt")), (bpe_dir, ("config.json", "tokenizer.json"))):
         missing = [name for name in needed if not (directory / name).exists()]
         if missing:
             raise MednaError(f"{directory}: not an encoder directory (no {', '.join(missing)})")
-    try:
-        with quiet_transformers():
-            kmer = BertForMaskedLM.from_pretrained(str(kmer_dir), local_files_only=True)
-    except (OSError, ValueError, RuntimeError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
-        raise MednaError(f"{kmer_dir}: cannot load DNABERT-k encoder ({first_line})") from None
-    return _Encoders(kmer, KmerTokenizer.from_file(kmer_dir / "vocab.txt"), load_dnabert2_mlm(bpe_dir),
-                     BpeTokenizer.from_file(bpe_dir / "tokenizer.json"))
+    kmer, kmer_tokenizer = load_dnabert_mlm(kmer_dir)
+    return _Encoders(kmer, kmer_tokenizer, load_dnabert2_mlm(bpe_dir), BpeTokenizer.from_file(bpe_dir / "tokenizer.json"))
 
 
 # ---------------------------------------------------------------- the command

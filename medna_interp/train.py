@@ -210,9 +210,8 @@ def _pooled(sets: list[SequenceSet]) -> SequenceSet:
                        lines=[line for data in sets for line in data.lines])
 
 
-def source_counts(train_path, train_data: SequenceSet, valid_data: SequenceSet) -> list[dict]:
+def source_counts(paths: list, train_data: SequenceSet, valid_data: SequenceSet) -> list[dict]:
     """Windows per training file (pooled training): path, training and validation counts per class."""
-    paths = list(train_path) if isinstance(train_path, (list, tuple)) else [train_path]
     counts = []
     for number, path in enumerate(paths, 1):
         row = {"path": str(path)}

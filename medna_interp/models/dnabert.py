@@ -44,14 +44,25 @@ def load_dnabert(directory: str | os.PathLike) -> tuple[BertModel, KmerTokenizer
     An MLM checkpoint without a pooler gets a freshly initialised one, as
     transformers does for ``BertModel``.
     """
-    directory = Path(directory)
+    return _load(BertModel, Path(directory), add_pooling_layer=True)
+
+
+def load_dnabert_mlm(directory: str | os.PathLike):
+    """A DNABERT-k directory as ``BertForMaskedLM`` with its tokenizer, for continued
+    pretraining (a directory without the MLM head gets a freshly initialised one)."""
+    from transformers import BertForMaskedLM
+
+    return _load(BertForMaskedLM, Path(directory))
+
+
+def _load(model_class, directory: Path, **kwargs):
     for name in ("config.json", "vocab.txt"):
         if not (directory / name).exists():
             raise MednaError(f"{directory}: not a DNABERT-k directory (no {name})")
     try:
         json.loads((directory / "config.json").read_text())
         with quiet_transformers():
-            model = BertModel.from_pretrained(str(directory), local_files_only=True, add_pooling_layer=True)
+            model = model_class.from_pretrained(str(directory), local_files_only=True, **kwargs)
     except (OSError, ValueError, RuntimeError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
         raise MednaError(f"{directory}: cannot load DNABERT-k encoder ({first_line})") from None
