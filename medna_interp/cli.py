@@ -574,6 +574,21 @@ def cmd_report(args) -> None:
     print(f"wrote {html_path} and {json_path}")
 
 
+def _name_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. 6mA_D.melanogaster=6mA), got {text!r}")
+    return name, value
+
+
+def cmd_summary(args) -> None:
+    from .report.summary import summarize
+
+    files = summarize(args.run_dirs, args.output, evaluation=args.evaluation,
+                      modifications=dict(args.modification or []), force=args.force)
+    print(f"wrote {files.tsv} and {files.html}")
+
+
 def _run_options(args):
     from .pipeline import RunOptions
 
@@ -841,6 +856,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("report", help="write RUN_DIR/report.html (self-contained) and report.json")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.set_defaults(handler=cmd_report)
+
+    p = commands.add_parser("summary", help="one page over many run directories: metrics, best motifs against "
+                                           "raw STREME, logos, transfer heatmap, links to each report")
+    p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="run directories with a report, named by folder")
+    p.add_argument("-o", "--output", required=True, metavar="DIR")
+    p.add_argument("--evaluation", metavar="DIR", help="an evaluate folder: its transfer heatmap and AUC matrix")
+    p.add_argument("--modification", metavar="NAME=MOD", nargs="+", type=_name_value,
+                   help="modification type of each dataset (e.g. 6mA_D.melanogaster=6mA)")
+    force(p)
+    p.set_defaults(handler=cmd_summary)
 
     p = commands.add_parser("run", help="selection -> CAD -> CWGA -> motifs -> report, resuming finished steps")
     _analysis_arguments(p)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp.cli import Number, _device, _heads, _tax, build_parser, main
+from medna_interp.cli import Number, _device, _heads, _name_value, _tax, build_parser, main
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -30,11 +30,11 @@ def bad_numbers(kind: Number) -> list[str]:
     return values
 
 
-BAD_BY_TYPE = {_device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["martians", "insects,martians"]}
+BAD_BY_TYPE = {_name_value: ["6mA", "=6mA", "x="], _device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["martians", "insects,martians"]}
 #: options whose values only the inputs can judge; each is run for real below
 SEMANTIC = {"--negatives", "--kmer-encoder", "--bpe-encoder", "--valid", "--grammar", "--jaspar-release",
             "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run", "--truth",
-            "--pair", "--offsets", "--data", "--stages", "--color-by", "--exclude", "--init"}
+            "--pair", "--offsets", "--data", "--stages", "--color-by", "--exclude", "--init", "--evaluation"}
 #: flags and outputs, tested in test_outputs.py
 NOT_VALUES = {"-h", "-o", "--output", "--version"}
 
@@ -138,6 +138,8 @@ def semantic_cases():
         (["motifs", "{run}", "--meme-bin", nope], "MEME folder not found"),
         (["motifs", "{root}"], "not a run directory"),
         (["report", "{root}"], "not a run directory"),
+        (["summary", "{root}", "-o", "{out}"], "no report.json; run `medna-interp run`"),
+        (["summary", "{run}", "-o", "{out}", "--evaluation", "{root}"], "not an evaluate folder"),
         (["export", "{root}", "--source", "cad", "--view", "kmer"], "selection.tsv is missing"),
         (["export", "{run}", "--source", "cad", "--view", "kmer", "--min-score", "1e9"], "nothing was written"),
         (["predict", "{demo}", "{short}", "-o", "{out}.tsv", "--length", "0"],
