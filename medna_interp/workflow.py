@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .errors import MednaError
+from .io import read_sequences
 from .motifs.jaspar import TAX_GROUPS
+from .outputs import atomic_file
 
 #: The 17 iDNA-MS datasets (Lv et al. 2020, the paper's benchmark): modification and the JASPAR
 #: taxonomic group of the species ("all" where JASPAR has none: a ciliate and a bacterium).
@@ -146,19 +147,22 @@ def _integer(value, key: str, source: str, minimum: int) -> int:
 
 
 def subsample(path: str | os.PathLike, output: str | os.PathLike, max_windows: int, seed: int) -> Path:
-    """At most ``max_windows`` windows of a labelled TSV, the same share of each class, in file
-    order; written to ``output`` (header and columns kept)."""
-    frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    if len(frame) > max_windows:
+    """At most ``max_windows`` windows of a labelled file (TSV, FASTA, gzip or not), the same
+    share of each class, in file order; written to ``output`` as an iDNA-MS TSV."""
+    data = read_sequences(path, length=None)
+    data.require_labels()
+    keep = np.arange(len(data.sequences))
+    if len(keep) > max_windows:
         rng = np.random.default_rng(seed)
-        share = max_windows / len(frame)
-        keep = []
-        for _, rows in frame.groupby("label", sort=True) if "label" in frame else [(None, frame)]:
-            keep.extend(rng.choice(rows.index.to_numpy(), size=max(1, round(len(rows) * share)), replace=False))
-        frame = frame.loc[sorted(keep)]
+        share = max_windows / len(keep)
+        keep = np.sort(np.concatenate([
+            rng.choice(rows, size=max(1, round(len(rows) * share)), replace=False)
+            for rows in (np.flatnonzero(data.labels == label) for label in (0, 1)) if len(rows)]))
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(output, sep="\t", index=False)
+    with atomic_file(output) as handle:
+        handle.write("index\tlabel\ttext\n")
+        handle.writelines(f"{data.ids[i]}\t{data.labels[i]}\t{data.sequences[i]}\n" for i in keep)
     return output
 
 
