@@ -286,3 +286,35 @@ def test_deletion_keeps_the_centre_and_the_composition():
         deleted = delete_top(sequence, scores, k)
         assert deleted[20] == sequence[20] and sorted(deleted) == sorted(sequence)
     assert all(delete_top(sequence, scores, 4)[p] != sequence[p] for p in range(21, 25))
+
+
+def test_the_summary_puts_each_run_beside_the_others_with_its_best_motifs_and_a_link(finished_run, tmp_path):
+    import pandas as pd
+
+    from medna_interp.errors import MednaError
+    from medna_interp.report.summary import summarize
+
+    _, original = finished_run
+    runs = [tmp_path / "runs" / name for name in ("6mA_first", "5hmC_second")]
+    for run_dir in runs:
+        shutil.copytree(original, run_dir)
+    files = summarize(runs, tmp_path / "summary", modifications={"6mA_first": "6mA", "5hmC_second": "5hmC"})
+    table = pd.read_csv(files.tsv, sep="\t", keep_default_na=False)
+    assert table.dataset.tolist() == ["6mA_first", "5hmC_second"] and table.modification.tolist() == ["6mA", "5hmC"]
+    report = json.loads((original / "report.json").read_text())
+    assert table.auc.iloc[0] == pytest.approx(report["summary"]["model_metrics"]["auc"], abs=1e-5)
+    guided = table.iloc[0]
+    assert any(core in guided.guided_motif for core in ("GAGG", "CCTC", "AAAA", "TTTT")) and guided.guided_evalue < 1e-3
+    assert guided.raw_motif and guided.raw_evalue > 0 and guided.report == "../runs/6mA_first/report.html"
+    page = files.html.read_text()
+    assert page.count("data:image/png;base64,") >= 2 and "src='http" not in page and "../runs/5hmC_second/report.html" in page
+    summarize(runs[:1], tmp_path / "summary")  # its own folder: rewritten
+    assert pd.read_csv(files.tsv, sep="\t").dataset.tolist() == ["6mA_first"]
+    with pytest.raises(MednaError, match="no report.json"):
+        summarize([tmp_path / "runs"], tmp_path / "other")
+    with pytest.raises(MednaError, match="contains the input"):
+        summarize(runs, tmp_path / "runs")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine\n")
+    with pytest.raises(MednaError, match="not empty and was not written by medna-interp"):
+        summarize(runs, tmp_path / "mine")
