@@ -20,7 +20,8 @@ from ..outputs import claim_directory, provenance, step_outputs
 from .render import CSS, SORT_JS, _e, _num, _table
 
 TOP_LOGOS = 3
-COLUMNS = ["dataset", "modification", "auc", "acc", "mcc", "baseline_auc", "below_baseline", "motif_database",
+COLUMNS = ["dataset", "modification", "auc", "acc", "mcc", "valid_auc", "baseline_valid_auc", "below_baseline",
+           "motif_database",
            "guided_source", "guided_motif", "guided_evalue", "guided_best_p", "guided_named_match",
            "raw_motif", "raw_evalue", "raw_best_p", "report"]
 
@@ -91,7 +92,8 @@ def _row(name: str, modification: str, run_dir: Path, report: dict, output: Path
     return {
         "dataset": name, "modification": modification,
         "auc": metrics.get("auc"), "acc": metrics.get("acc"), "mcc": metrics.get("mcc"),
-        "baseline_auc": versus.get("baseline_auc"), "below_baseline": bool(versus.get("below")),
+        "valid_auc": versus.get("model_auc"), "baseline_valid_auc": versus.get("baseline_auc"),
+        "below_baseline": bool(versus.get("below")),
         "motif_database": summary.get("motif_database", ""),
         "guided_source": best_guided["source"] if best_guided else "",
         "guided_motif": best_guided["top_motif"] if best_guided else "",
@@ -131,12 +133,15 @@ def _render(table: pd.DataFrame, logos: dict[str, list[tuple[str, str]]], evalua
     if below:
         parts.append(f'<div class="warn">&#9888; below their position-specific linear baseline on validation: '
                      f'{_e(", ".join(below))}; their motifs say little a linear model would not</div>')
-    parts.append("<h2>Datasets</h2><p class='sub'>Model-guided: the best motif of CAD/CWGA/ISM/linear sources "
+    parts.append("<h2>Datasets</h2><p class='sub'>AUC, ACC, MCC: on the data each run explains (the test set "
+                 "in the workflow); valid AUC: the model and its linear baseline on the training validation split. "
+                 "Model-guided: the best motif of CAD/CWGA/ISM/linear sources "
                  "(STREME E); raw: STREME on the data alone. Best p: the smallest TOMTOM p of any motif, the "
                  "paper's uncorrected metric.</p>")
     records = table.to_dict("records")
     parts.append(_table(records, [("dataset", "dataset"), ("modification", "modification"), ("auc", "AUC"),
-                                  ("acc", "ACC"), ("mcc", "MCC"), ("baseline_auc", "linear valid AUC"),
+                                  ("acc", "ACC"), ("mcc", "MCC"), ("valid_auc", "valid AUC"),
+                                  ("baseline_valid_auc", "linear valid AUC"),
                                   ("guided_source", "guided source"), ("guided_motif", "guided motif"),
                                   ("guided_evalue", "guided E"), ("guided_best_p", "guided best p"),
                                   ("guided_named_match", "named match"), ("raw_motif", "raw motif"),
