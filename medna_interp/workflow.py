@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import MednaError
 from .io import read_sequences
+from .models.sizes import SIZES
 from .motifs.jaspar import TAX_GROUPS
 from .outputs import atomic_file
 
@@ -39,7 +40,6 @@ IDNA_MS: dict[str, tuple[str, str]] = {
     "6mA_Tolypocladium": ("6mA", "fungi"),
     "6mA_Xoc_BLS256": ("6mA", "all"),
 }
-SIZES = ("tiny", "small", "base")
 DEVICES = ("auto", "cpu", "cuda")
 _TOP_KEYS = {"output", "data_root", "datasets", "only", "size", "seed", "device", "max_windows",
              "train_options", "run_options", "threads"}

@@ -15,7 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from medna_interp.errors import MednaError  # noqa: E402
-from medna_interp.workflow import SIZES, write_config  # noqa: E402
+from medna_interp.models.sizes import SIZES  # noqa: E402
+from medna_interp.workflow import write_config  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("root", type=Path, help="folder of dataset folders (train.tsv, test.tsv)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the config file to write (YAML)")
     parser.add_argument("--workflow-output", default="work/idna_ms", help="where the workflow writes its results")
-    parser.add_argument("--size", default="small", choices=SIZES)
+    parser.add_argument("--size", default="small", choices=list(SIZES))
     args = parser.parse_args(argv)
     try:
         path = write_config(args.root, args.output, workflow_output=args.workflow_output, size=args.size)

@@ -5,7 +5,6 @@ report, and the cross-dataset transfer heatmap when an evaluation folder is give
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from datetime import datetime, timezone
@@ -17,6 +16,7 @@ import pandas as pd
 from ..errors import MednaError
 from ..motifs.logos import logo_stem
 from ..outputs import claim_directory, provenance, step_outputs
+from .collect import _image
 from .render import CSS, SORT_JS, _e, _num, _table
 
 TOP_LOGOS = 3
@@ -116,14 +116,10 @@ def _top_logos(run_dir: Path, report: dict) -> list[tuple[str, str]]:
     for motif in motifs:
         path = run_dir / "motifs" / "logos" / f"{logo_stem(motif['motif'])}.png"
         if path.is_file():
-            logos.append((f"{motif['motif']} (E {_num(motif.get('evalue'))})", _png(path)))
+            logos.append((f"{motif['motif']} (E {_num(motif.get('evalue'))})", _image(path)))
         if len(logos) == TOP_LOGOS:
             break
     return logos
-
-
-def _png(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def _render(table: pd.DataFrame, logos: dict[str, list[tuple[str, str]]], evaluation: Path | None) -> str:
@@ -165,7 +161,7 @@ def _transfer(evaluation: Path) -> str:
         return ""
     frame = pd.read_csv(matrix, sep="\t", index_col=0)
     rows = [{"checkpoint": index, **row} for index, row in frame.to_dict("index").items()]
-    heatmaps = "".join(f"<figure><img class='positional' alt='{stem}' src='{_png(evaluation / (stem + '.png'))}'>"
+    heatmaps = "".join(f"<figure><img class='positional' alt='{stem}' src='{_image(evaluation / (stem + '.png'))}'>"
                        f"<figcaption>{stem}</figcaption></figure>"
                        for stem in ("transfer", "transfer_normalised") if (evaluation / f"{stem}.png").is_file())
     columns = [("checkpoint", "checkpoint \\ test set")] + [(c, c) for c in frame.columns]
