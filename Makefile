@@ -29,7 +29,7 @@ demo: venv meme
 	$(VENV)/bin/medna-interp demo -o demo_run
 
 test: venv meme
-	$(PY) -m pytest -q -ra tests
+	$(PY) -m pytest -q -ra --durations=15 tests
 
 clean:
 	rm -rf $(VENV) demo_run

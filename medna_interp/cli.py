@@ -593,7 +593,8 @@ def _run_options(args):
     from .pipeline import RunOptions
 
     return RunOptions(cad=_cad_kwargs(args), cwga=_cwga_kwargs(args), motifs=_motifs_kwargs(args),
-                      insertion=dict(n_backgrounds=args.insert_backgrounds, max_evalue=args.insert_evalue))
+                      insertion=dict(n_backgrounds=args.insert_backgrounds, max_evalue=args.insert_evalue),
+                      embed=None if args.no_embed else {})
 
 
 def cmd_run(args) -> None:
@@ -876,6 +877,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="backgrounds of each kind for the insertion step (default: 100)")
     p.add_argument("--insert-evalue", type=NON_NEGATIVE_FLOAT, default=0.05,
                    help="the insertion step places motifs with STREME E at most this (default: 0.05)")
+    p.add_argument("--no-embed", action="store_true",
+                   help="leave out the representations step (UMAP maps; the slowest part of a small run)")
     force(p, "rerun every step; also write into a folder medna-interp did not make (only its own files are "
              "replaced there)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

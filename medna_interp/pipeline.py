@@ -31,7 +31,8 @@ class RunOptions:
     motifs: dict = field(default_factory=dict)
     effects: dict = field(default_factory=dict)
     insertion: dict = field(default_factory=dict)
-    embed: dict = field(default_factory=dict)
+    #: None leaves the representations step out (its UMAPs are the slowest part of a small run)
+    embed: dict | None = field(default_factory=dict)
 
 
 def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | os.PathLike,
@@ -50,7 +51,8 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
 
     Returns
     -------
-    dict : step -> ``"ran"`` or ``"skipped"``
+    dict : step -> ``"ran"``, ``"skipped"`` (up to date) or ``"off"`` (``options.embed`` is None;
+        representations an earlier run made stay in place and in the report)
     """
     from .embed import check_options as check_embed_options
     from .report import write_report
@@ -59,7 +61,7 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
     cad_options = full_options("cad", options.cad, common.seed)
     cwga_options = full_options("cwga", options.cwga, common.seed)
     motif_options = full_options("motifs", options.motifs, common.seed)
-    embed_options = full_options("embed", options.embed, common.seed)
+    embed_options = None if options.embed is None else full_options("embed", options.embed, common.seed)
     paths = input_paths(checkpoint, data, common, kmer_encoder=cad_options["kmer_encoder"],
                         bpe_encoder=cad_options["bpe_encoder"])
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
@@ -70,7 +72,9 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
     check_cwga_options(model, **{k: cwga_options[k] for k in ("views", "top_dims", "n_samples", "confidence", "steps",
                                                                "internal_batch_size", "min_count")})
     check_motif_options(motif_options["database"], motif_options["meme_bin"], motif_options["backend"])
-    check_embed_options(windows, **{k: embed_options[k] for k in ("stages", "max_windows", "n_neighbors", "min_dist")})
+    if embed_options is not None:
+        check_embed_options(windows,
+                            **{k: embed_options[k] for k in ("stages", "max_windows", "n_neighbors", "min_dist")})
 
     actions = {
         "cad": lambda: run_cad(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cad),
@@ -85,6 +89,9 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
                     "insertion": options.insertion, "embed": options.embed, "report": {}}
     status: dict[str, str] = {}
     for step in STEPS:
+        if step_options[step] is None:
+            status[step] = "off"
+            continue
         expected = expected_fingerprint(step, run_dir, step_options[step], common, checkpoint, data)
         if not force and is_up_to_date(run_dir, step, expected):
             status[step] = "skipped"

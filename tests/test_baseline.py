@@ -102,8 +102,10 @@ def test_report_banner_when_the_explained_model_is_below_its_baseline(tmp_path, 
     options = RunOptions(cad={"views": ("kmer",)}, cwga={"views": ("kmer",), "n_samples": 10, "steps": 4,
                                                           "progress": False},
                          motifs={"database": DatabaseChoice(tax="insects"), "raw_baseline": False},
-                         insertion={"n_backgrounds": 5, "bootstrap": 0})
-    run(checkpoint, data, tmp_path / "run", options, Common(device="cpu"), log=lambda _: None)
+                         insertion={"n_backgrounds": 5, "bootstrap": 0}, embed=None)
+    status = run(checkpoint, data, tmp_path / "run", options, Common(device="cpu"), log=lambda _: None)
+    # the representations step was left out: no maps, and a report all the same
+    assert status["embed"] == "off" and status["report"] == "ran" and not (tmp_path / "run" / "embed.tsv").exists()
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["warnings"][0].startswith("the explained model is below its baseline: validation AUC 0.900")
     assert report["summary"]["baseline"] == {"model_auc": 0.90, "baseline_auc": 0.97, "below": True}

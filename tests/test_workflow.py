@@ -160,7 +160,7 @@ def test_the_four_shared_datasets_end_in_a_summary_and_rerun_only_what_was_delet
     out = tmp_path / "out"
     overrides = ["--config", f"data_root={SHARED}", f"output={out}", "max_windows=120", "threads=1",
                  "train_options=--epochs 1", "run_options=--n-samples 8 --steps 4 --insert-backgrounds 4 "
-                 "--nmotifs 2 --no-linear --min-selected 5"]
+                 "--nmotifs 2 --no-linear --min-selected 5 --no-embed"]
     config = REPO / "pipelines" / "config" / "idna_ms_shared.yaml"
     result = snakemake(config, tmp_path, *overrides)
     assert result.returncode == 0, result.stderr[-3000:]
