@@ -349,7 +349,7 @@ def _cad_kwargs(args) -> dict:
     return dict(views=_views(args.view), layer=args.layer, heads=args.heads, min_samples=args.min_samples,
                 per_sequence_mean=args.per_sequence_mean, confidence=args.confidence,
                 min_selected=args.min_selected, max_per_class=args.max_per_class, kmer_encoder=getattr(args, "kmer_encoder", None),
-                bpe_encoder=getattr(args, "bpe_encoder", None))
+                bpe_encoder=getattr(args, "bpe_encoder", None), gc_strata=args.gc_strata)
 
 
 def _cwga_arguments(parser: argparse.ArgumentParser) -> None:
@@ -373,7 +373,13 @@ def _cwga_kwargs(args) -> dict:
     return dict(views=_views(args.view), top_dims=args.top_dims, dim_score=args.dim_score, n_samples=args.n_samples,
                 confidence=args.confidence, min_selected=args.min_selected, baseline=args.baseline, steps=args.steps,
                 internal_batch_size=args.internal_batch_size, per_dim=args.per_dim, min_count=args.min_count,
-                progress=not getattr(args, "quiet", False))
+                progress=not getattr(args, "quiet", False), gc_strata=args.gc_strata)
+
+
+def _strata_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gc-strata", type=POSITIVE, default=5,
+                        help="GC-quantile strata of the selected windows for the composition-adjusted token "
+                             "columns (cad_adj / contribution_adj, p_adj, q_adj); 1 = unstratified (default: 5)")
 
 
 def _analysis_arguments(parser: argparse.ArgumentParser, views: bool = True) -> None:
@@ -509,9 +515,10 @@ def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-linear", action="store_true",
                        help="skip the linear-baseline source (a position-specific logistic regression fitted on "
                             "the run's windows; its weights become a positional logo and seqlets for STREME)")
-    group.add_argument("--shuffled-control", action="store_true",
-                       help="STREME control = shuffles of the exported primary sequences (keeping --order-mers) "
-                            "instead of the exported negatives")
+    group.add_argument("--controls", default="negatives", choices=("negatives", "shuffled", "matched"),
+                       help="what STREME contrasts each source with: the negatives; shuffles of the primaries "
+                            "(keeping --order-mers); or negatives drawn to the positives' GC distribution, bin by "
+                            "bin (matching.tsv says how well) (default: negatives)")
     group.add_argument("--permute-labels", action="store_true",
                        help="also repeat motif discovery with the labels permuted (seeded by --seed) into "
                             "RUN/motifs/null: what each source 'finds' under the null")
@@ -533,7 +540,7 @@ def _motifs_kwargs(args) -> dict:
         tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh,
                              match_thresh=args.match_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
-        meme_bin=args.meme_bin, raw_baseline=not args.no_raw, shuffled_control=args.shuffled_control,
+        meme_bin=args.meme_bin, raw_baseline=not args.no_raw, controls=args.controls,
         backend=args.backend, linear=not args.no_linear, permute_labels=args.permute_labels,
     )
 
@@ -786,6 +793,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("cad", help="contrastive attention Cohen's d per token (and per position)")
     _analysis_arguments(p)
+    _strata_argument(p)
     _cad_arguments(p)
     force(p)
     _common(p)
@@ -793,6 +801,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("cwga", help="contrastive weighted gradient attribution (Integrated Gradients)")
     _analysis_arguments(p)
+    _strata_argument(p)
     _cwga_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     force(p)
@@ -870,6 +879,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("run", help="selection -> CAD -> CWGA -> motifs -> report, resuming finished steps")
     _analysis_arguments(p)
+    _strata_argument(p)
     _cad_arguments(p, standalone=False)
     _cwga_arguments(p)
     _motifs_arguments(p)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .interpret.cad import check_gc_strata
+from .motifs.discover import matched_negatives
 from .outputs import claim_directory
 from .steps import (STEPS, Common, check_cad_options, check_cwga_options, check_motif_options, expected_fingerprint,
                     full_options, input_paths, is_up_to_date, load_checkpoint, load_data, run_cad, run_cwga,
@@ -70,8 +72,14 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
     check_cad_options(model, **{k: cad_options[k] for k in ("views", "layer", "heads", "min_samples", "confidence",
                                                              "max_per_class", "kmer_encoder", "bpe_encoder")})
     check_cwga_options(model, **{k: cwga_options[k] for k in ("views", "top_dims", "n_samples", "confidence", "steps",
-                                                               "internal_batch_size", "min_count")})
-    check_motif_options(motif_options["database"], motif_options["meme_bin"], motif_options["backend"])
+                                                               "internal_batch_size", "min_count", "gc_strata")})
+    labels = windows.require_labels()
+    check_gc_strata(cad_options["gc_strata"], labels, f"windows in {windows.source}")
+    check_gc_strata(cwga_options["gc_strata"], labels, f"windows in {windows.source}")
+    check_motif_options(motif_options["database"], motif_options["meme_bin"], motif_options["backend"],
+                        motif_options["controls"])
+    if motif_options["controls"] == "matched":
+        matched_negatives(windows, motif_options["export_options"].seed, required=True)
     if embed_options is not None:
         check_embed_options(windows,
                             **{k: embed_options[k] for k in ("stages", "max_windows", "n_neighbors", "min_dist")})

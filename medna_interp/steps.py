@@ -23,7 +23,8 @@ import numpy as np
 
 from .device import resolve_device, seed_everything
 from .errors import MednaError
-from .interpret.cad import cad, scan, write_cad
+from .composition import composition
+from .interpret.cad import cad, check_gc_strata, scan, write_cad
 from .interpret.cwga import cwga, write_cwga
 from .interpret.selection import MIN_SELECTED, select_confident
 from .io import SequenceSet, read_sequences
@@ -32,7 +33,7 @@ from .models.checkpoint import from_pretrained
 from .models.dnabert import load_dnabert
 from .models.dnabert2 import load_dnabert2
 from .models.medna_dfm import MednaDFM
-from .motifs.discover import DatabaseChoice, discover
+from .motifs.discover import DatabaseChoice, check_controls, discover, matched_negatives
 from .motifs.export import ExportOptions
 from .motifs.meme import find_tool
 from .motifs.motif import read_meme
@@ -299,7 +300,7 @@ def check_cad_options(model: MednaDFM, views, layer: int, heads, min_samples: in
 
 
 def check_cwga_options(model: MednaDFM, views, top_dims: int, n_samples: int, confidence: float, steps: int,
-                       internal_batch_size: int, min_count: int) -> None:
+                       internal_batch_size: int, min_count: int, gc_strata: int = 1) -> None:
     """Every CWGA option against the model (views, top_dims within its width, counts), before any work."""
     _check_probability(confidence, "confidence")
     for view in views:
@@ -311,10 +312,15 @@ def check_cwga_options(model: MednaDFM, views, top_dims: int, n_samples: int, co
                                ("internal_batch_size", internal_batch_size, 1), ("min_count", min_count, 1)):
         if value < least:
             raise MednaError(f"{name} must be at least {least}, got {value}")
+    if gc_strata > n_samples:
+        raise MednaError(f"gc_strata {gc_strata} is larger than n_samples {n_samples}, the most windows CWGA "
+                         f"explains per class", hint="choose --gc-strata at most --n-samples")
 
 
-def check_motif_options(database: DatabaseChoice, meme_bin: str | None, backend: str = "meme") -> None:
-    """MEME tools, the TOMTOM backend and the motif database, before any STREME run."""
+def check_motif_options(database: DatabaseChoice, meme_bin: str | None, backend: str = "meme",
+                        controls: str = "negatives") -> None:
+    """MEME tools, the TOMTOM backend, the controls and the motif database, before any STREME run."""
+    check_controls(controls)
     if backend not in BACKENDS:
         raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     find_tool("streme", meme_bin)
@@ -380,8 +386,9 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
             views=("kmer", "bpe"), layer: int = -1, heads=None, min_samples: int = 3,
             per_sequence_mean: bool = False, confidence: float = 0.9, max_per_class: int | None = None,
             min_selected: int = MIN_SELECTED, kmer_encoder: str | None = None, bpe_encoder: str | None = None,
-            common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
-    """Selection then CAD; writes ``selection.tsv``, ``cad_{view}.tsv`` and positional profiles.
+            gc_strata: int = 5, common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
+    """Selection then CAD; writes ``selection.tsv``, ``cad_{view}.tsv``, positional profiles and
+    ``composition.tsv`` (positives against negatives in the data and in the selection).
 
     Returns
     -------
@@ -394,9 +401,10 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     data = load_data(data_path, common, model)
     standalone = check_cad_options(model, views, layer, heads, min_samples, confidence, max_per_class,
                                    kmer_encoder, bpe_encoder)
+    check_gc_strata(gc_strata, data.require_labels(), f"windows in {data.source}")
     options = dict(views=list(views), layer=layer, heads=heads, min_samples=min_samples,
                    per_sequence_mean=per_sequence_mean, confidence=confidence, max_per_class=max_per_class,
-                   min_selected=min_selected, kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder)
+                   min_selected=min_selected, kmer_encoder=kmer_encoder, bpe_encoder=bpe_encoder, gc_strata=gc_strata)
     checksums = _checksums(paths)
     probabilities, key = _cached_probabilities(run_dir, data, checksums)
     attention, fresh = None, probabilities is None
@@ -411,12 +419,15 @@ def run_cad(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
         attention = {view: read.subset(selection.source_index) for view, read in attention.items()}
     result = cad(model, selection.data.sequences, selection.labels, views=views, layer=layer, heads=heads,
                  min_samples=min_samples, per_sequence_mean=per_sequence_mean,
-                 batch_size=common.batch_size, standalone=standalone, attention=attention)
+                 batch_size=common.batch_size, standalone=standalone, attention=attention, gc_strata=gc_strata)
+    report = composition({"data": (data.sequences, data.require_labels()),
+                          "selection": (selection.data.sequences, selection.labels)})
     record = _record("cad", options, paths, common, {}, reported=result.options)
-    record.update(selection=selection.counts, data_metrics=selection.metrics)
+    record.update(selection=selection.counts, data_metrics=selection.metrics, composition_warnings=report.warnings)
     with step_outputs(run_dir, "cad", record, started=started) as stage:
         selection.write(stage.path / "selection.tsv")
         write_cad(result, stage.path)
+        report.table.to_csv(stage.path / "composition.tsv", sep="\t", index=False, float_format="%.6g")
     if fresh:
         _save_probabilities(run_dir, probabilities, key)
     return StepResult(result, selection)
@@ -427,7 +438,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
              confidence: float = 0.9, min_selected: int = MIN_SELECTED, baseline: str | None = None,
              steps: int = 50,
              internal_batch_size: int = 128, per_dim: bool = False, min_count: int = 3, progress: bool = True,
-             common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
+             gc_strata: int = 5, common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
     """Selection (top ``n_samples`` per class) then CWGA; writes ``cwga_selection.tsv``,
     ``dims.tsv``, ``cwga_{view}.tsv`` and ``attributions.npz``.
 
@@ -440,16 +451,19 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     claim_directory(run_dir, "run", inputs=paths.values(), force=force)
     model = model or load_checkpoint(checkpoint, common)
     data = load_data(data_path, common, model)
-    check_cwga_options(model, views, top_dims, n_samples, confidence, steps, internal_batch_size, min_count)
+    check_cwga_options(model, views, top_dims, n_samples, confidence, steps, internal_batch_size, min_count,
+                       gc_strata)
+    check_gc_strata(gc_strata, data.require_labels(), f"windows in {data.source}")
     options = dict(views=list(views), top_dims=top_dims, dim_score=dim_score, n_samples=n_samples,
                    confidence=confidence, min_selected=min_selected, baseline=baseline, steps=steps, per_dim=per_dim,
-                   min_count=min_count)
+                   min_count=min_count, gc_strata=gc_strata)
     probabilities, key, fresh = _probabilities(run_dir, model, data, paths, common.batch_size)
     selection = select_confident(model, data, confidence, n_samples, min_per_class=2, probabilities=probabilities,
                                  min_selected=min_selected)
     result = cwga(model, selection.data.sequences, selection.labels, views=views, top_dims=top_dims,
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
-                  per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress)
+                  per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress,
+                  gc_strata=gc_strata)
     record = _record("cwga", options, paths, common, {}, reported=result.options)
     record.update(selection=selection.counts, data_metrics=selection.metrics)
     record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),
@@ -489,7 +503,7 @@ def run_data(run_dir: str | os.PathLike, length: int | None = 41):
 
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
-               meme_bin: str | None = None, raw_baseline: bool = True, shuffled_control: bool = False,
+               meme_bin: str | None = None, raw_baseline: bool = True, controls: str = "negatives",
                backend: str = "meme", linear: bool = True, permute_labels: bool = False, seed: int = 0,
                length: int | None = 41):
     """Export -> STREME -> TOMTOM for every source, raw baselines, sites and logos into ``RUN_DIR/motifs``;
@@ -504,16 +518,18 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     data, inputs = run_data(run_dir, length)
     options = full_options("motifs", dict(export_options=export_options, streme=streme, tomtom=tomtom,
                                           database=database, raw_baseline=raw_baseline,
-                                          shuffled_control=shuffled_control, backend=backend, linear=linear,
+                                          controls=controls, backend=backend, linear=linear,
                                           permute_labels=permute_labels), seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
-    check_motif_options(database, meme_bin, backend)
+    check_motif_options(database, meme_bin, backend, controls)
+    if controls == "matched":  # too few negatives to match is found before any STREME run
+        matched_negatives(data, export_options.seed, required=True)
     upstream = upstream_ids(payload["steps"], "motifs")
     record: dict = {}
     with step_outputs(run_dir, "motifs", record) as stage:
         result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
-                          shuffled_control=shuffled_control, backend=backend, linear=linear,
+                          controls=controls, backend=backend, linear=linear,
                           permute_labels=permute_labels)
         record.update(_record("motifs", options, {"data": inputs["data"]["path"]}, Common(seed=seed, length=length),
                               upstream, fingerprint_inputs=False))

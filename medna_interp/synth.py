@@ -57,6 +57,14 @@ class Grammar:
     #: fraction of decoys that carry every motif but one of them outside its allowed
     #: starts: they teach a model that where a motif sits matters, not only that it is there
     misplaced_fraction: float = 0.0
+    #: base probabilities of positive windows (default: ``background``): a composition
+    #: confounder, e.g. GC-rich positives with no motif at all (``motifs: []``)
+    positive_background: dict[str, float] | None = None
+    #: standard deviation of each window's GC fraction around its class's (0: every window
+    #: drawn from the class composition); real genomes vary regionally in GC
+    gc_sd: float = 0.0
+    #: share of positive windows (before label noise), spread evenly through the file
+    positive_fraction: float = 0.5
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> "Grammar":
@@ -73,7 +81,8 @@ class Grammar:
             raise MednaError(f"{path}: a grammar is a mapping of settings (length, motifs, ...), "
                              f"got {type(values).__name__}")
         try:
-            values["motifs"] = [PlantedMotif(**m) for m in values.get("motifs", [])] or cls().motifs
+            # an explicit empty list plants nothing (composition-only grammars)
+            values["motifs"] = [PlantedMotif(**m) for m in values["motifs"]] if "motifs" in values else cls().motifs
             values.setdefault("decoy_weights", [1.0] * len(values["motifs"]))
             grammar = cls(**values)
         except (TypeError, ValueError, AttributeError) as error:
@@ -86,9 +95,17 @@ class Grammar:
             raise MednaError(f"{source}: logic must be 'and' or 'or'")
         if not 0 <= self.misplaced_fraction <= 1:
             raise MednaError(f"{source}: misplaced_fraction must lie in [0, 1]")
-        if abs(sum(self.background.values()) - 1.0) > 1e-6 or set(self.background) != set("ACGT"):
-            raise MednaError(f"{source}: background must give A, C, G, T probabilities summing to 1")
-        if len(self.decoy_weights) != len(self.motifs) or min(self.decoy_weights) < 0 or sum(self.decoy_weights) <= 0:
+        for name in ("background", "positive_background"):
+            composition = getattr(self, name)
+            if composition is not None and (abs(sum(composition.values()) - 1.0) > 1e-6
+                                            or set(composition) != set("ACGT")):
+                raise MednaError(f"{source}: {name} must give A, C, G, T probabilities summing to 1")
+        if not 0 < self.positive_fraction < 1:
+            raise MednaError(f"{source}: positive_fraction must lie strictly between 0 and 1")
+        if not 0 <= self.gc_sd <= 0.5:
+            raise MednaError(f"{source}: gc_sd must lie in [0, 0.5]")
+        if len(self.decoy_weights) != len(self.motifs) or \
+                (self.motifs and (min(self.decoy_weights) < 0 or sum(self.decoy_weights) <= 0)):
             raise MednaError(f"{source}: decoy_weights needs one non-negative weight per motif")
         for motif in self.motifs:
             if not 0 <= motif.start_min <= motif.start_max or motif.start_max + len(motif.sequence) > self.length:
@@ -108,9 +125,22 @@ def _misplaced_start(grammar: Grammar, motif: PlantedMotif, rng: np.random.Gener
     return int(rng.choice(starts))
 
 
-def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator, misplaced: int | None = None):
+def _composition(grammar: Grammar, label: int, rng: np.random.Generator) -> np.ndarray:
+    """Base probabilities (A, C, G, T) of one window: its class's, with its GC fraction jittered by ``gc_sd``."""
+    source = grammar.positive_background if label == 1 and grammar.positive_background else grammar.background
+    probabilities = np.array([source[b] for b in "ACGT"], float)
+    if grammar.gc_sd > 0:
+        gc = probabilities[1] + probabilities[2]
+        target = float(np.clip(gc + rng.normal(0.0, grammar.gc_sd), 0.05, 0.95))
+        probabilities[[1, 2]] *= target / gc
+        probabilities[[0, 3]] *= (1 - target) / (1 - gc)
+    return probabilities
+
+
+def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator, misplaced: int | None = None,
+          label: int = 0):
     bases = np.array(list("ACGT"))
-    probabilities = np.array([grammar.background[b] for b in "ACGT"])
+    probabilities = _composition(grammar, label, rng)
     centre = grammar.length // 2
     while True:
         sequence = list(rng.choice(bases, size=grammar.length, p=probabilities))
@@ -135,13 +165,15 @@ def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator, mispla
 
 
 def generate(grammar: Grammar, n: int, rng: np.random.Generator, prefix: str):
-    """``n`` windows, half positive, with planted sites: (rows, sites)."""
+    """``n`` windows, ``grammar.positive_fraction`` of them positive, with planted sites: (rows, sites)."""
     n_motifs = len(grammar.motifs)
     rows, sites = [], []
+    fraction = grammar.positive_fraction
     for i in range(n):
-        label = int(i % 2 == 0)
+        # alternating at one half (the layout every shipped set has), evenly spaced otherwise
+        label = int(i % 2 == 0) if fraction == 0.5 else int(np.floor((i + 1) * fraction) > np.floor(i * fraction))
         misplaced = None
-        if label:
+        if label and n_motifs:
             carried = list(range(n_motifs)) if grammar.logic == "and" else \
                 sorted(rng.choice(n_motifs, size=int(rng.integers(1, n_motifs + 1)), replace=False).tolist())
         elif grammar.logic == "and" and n_motifs > 1 and rng.random() < grammar.decoy_fraction:
@@ -153,7 +185,7 @@ def generate(grammar: Grammar, n: int, rng: np.random.Generator, prefix: str):
                 carried = sorted(rng.choice(n_motifs, size=size, replace=False, p=weights).tolist())
         else:
             carried = []
-        sequence, planted = _draw(grammar, carried, rng, misplaced)
+        sequence, planted = _draw(grammar, carried, rng, misplaced, label)
         if rng.random() < grammar.label_noise:
             label = 1 - label
         ident = f"{prefix}{i}"

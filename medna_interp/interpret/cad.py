@@ -25,15 +25,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..composition import gc_strata as strata_of
+from ..errors import MednaError
 from ..models.attention import LayerInput, check_heads, cls_attention_row, layer_index
 from ..models.medna_dfm import MednaDFM
 from ..precision import autocast
 from ..tokenize import TokenBatch, span_cover
-from .stats import benjamini_hochberg, cohens_d, token_occurrences, welch_p
+from .stats import (adjusted_q, benjamini_hochberg, cohens_d, stratified_contrast, stratified_welch_p,
+                    token_occurrences, welch_p)
 
 VIEWS = ("kmer", "bpe")
 TOKEN_COLUMNS = ["token", "cad", "p_value", "q_value", "mean_pos", "mean_neg", "sd_pos", "sd_neg",
-                 "n_pos", "n_neg"]
+                 "n_pos", "n_neg", "cad_adj", "p_adj", "q_adj"]
 
 
 @dataclass
@@ -194,8 +197,14 @@ def positional_profile(spans: list[np.ndarray], scores: list[np.ndarray], labels
 
 
 def token_statistics(tokens: list[list[str]], scores: list[np.ndarray], labels: np.ndarray,
-                     min_samples: int = 3, per_sequence_mean: bool = False) -> pd.DataFrame:
-    """CAd, Welch p and BH q per token string, from every occurrence (or per-window means)."""
+                     min_samples: int = 3, per_sequence_mean: bool = False,
+                     strata: np.ndarray | None = None) -> pd.DataFrame:
+    """CAd, Welch p and BH q per token string, from every occurrence (or per-window means).
+
+    With ``strata`` (shape (N windows,)), ``cad_adj``, ``p_adj`` and ``q_adj``: Cohen's d within
+    each stratum combined by inverse variance (:func:`~medna_interp.interpret.stats.stratified_contrast`);
+    p from a Welch test in each stratum combined by Stouffer's method
+    (:func:`~medna_interp.interpret.stats.stratified_welch_p`), and its BH q. Without, NaN."""
     frame = token_occurrences(tokens, scores, labels)
     if per_sequence_mean:
         frame = frame.groupby(["window", "token", "label"], as_index=False)["score"].mean()
@@ -213,6 +222,14 @@ def token_statistics(tokens: list[list[str]], scores: list[np.ndarray], labels: 
         "mean_pos": args[0], "mean_neg": args[1], "sd_pos": np.sqrt(args[2]), "sd_neg": np.sqrt(args[3]),
         "n_pos": args[4], "n_neg": args[5],
     }, columns=TOKEN_COLUMNS)
+    if strata is not None and len(table):
+        # the effect size combines the strata's d; its test, like the unadjusted one, is Welch's, per
+        # stratum (d's large-sample variance assumes equal spreads, and a normal approximation
+        # would flatter strata that hold a token a few times)
+        effect = stratified_contrast(frame, strata, min_samples).reindex(table.token)
+        table["cad_adj"] = effect.estimate.to_numpy()
+        table["p_adj"] = stratified_welch_p(frame, strata, min_samples).reindex(table.token).to_numpy()
+        table["q_adj"] = adjusted_q(table.p_adj.to_numpy())
     return table.sort_values(["cad", "token"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
@@ -220,7 +237,7 @@ def cad(model: MednaDFM | None, sequences: Sequence[str], labels: np.ndarray, *,
         layer: int = -1, heads: Sequence[int] | None = None, min_samples: int = 3,
         per_sequence_mean: bool = False, batch_size: int = 64,
         standalone: dict[str, tuple] | None = None,
-        attention: dict[str, ViewAttention] | None = None) -> CadResult:
+        attention: dict[str, ViewAttention] | None = None, gc_strata: int = 5) -> CadResult:
     """Contrastive attention Cohen's d for each view.
 
     Parameters
@@ -233,12 +250,16 @@ def cad(model: MednaDFM | None, sequences: Sequence[str], labels: np.ndarray, *,
         stand-alone encoders instead of the model's own (the authors' way)
     attention : optional {view: ViewAttention} of these sequences, already read
         (by :func:`scan`, with the same layer and heads)
+    gc_strata : quantile bins of window GC for the adjusted columns (``cad_adj``, ``p_adj``,
+        ``q_adj``); a selection with fewer windows in a class uses that many
 
     Returns
     -------
     CadResult with, per view, a token table and a positional profile
     """
     labels = np.asarray(labels)
+    used = usable_strata(gc_strata, labels)
+    strata = strata_of(sequences, used)
     standalone, attention = standalone or {}, attention or {}
     tables, profiles = {}, {}
     for view in views:
@@ -246,12 +267,28 @@ def cad(model: MednaDFM | None, sequences: Sequence[str], labels: np.ndarray, *,
             read = attention[view]
         else:
             read = cls_attention(model, sequences, view, layer, heads, batch_size, standalone.get(view))
-        tables[view] = token_statistics(read.tokens, read.scores, labels, min_samples, per_sequence_mean)
+        tables[view] = token_statistics(read.tokens, read.scores, labels, min_samples, per_sequence_mean, strata)
         profiles[view] = positional_profile(read.spans, read.scores, labels, len(sequences[0]))
     options = {"views": list(views), "layer": layer, "heads": None if heads is None else list(heads),
-               "min_samples": min_samples, "per_sequence_mean": per_sequence_mean,
+               "min_samples": min_samples, "per_sequence_mean": per_sequence_mean, "gc_strata": gc_strata,
+               "gc_strata_used": used,
                "encoders": "standalone" if standalone else "checkpoint"}
     return CadResult(tables, profiles, options)
+
+
+def check_gc_strata(gc_strata: int, labels: np.ndarray, what: str = "windows") -> None:
+    """``gc_strata`` between 1 and the number of ``what`` of the smaller class."""
+    smaller = int(min((np.asarray(labels) == value).sum() for value in (0, 1)))
+    if not 1 <= gc_strata <= max(smaller, 1):
+        raise MednaError(f"gc_strata must lie between 1 and {smaller} (the {what} of the smaller class), "
+                         f"got {gc_strata}")
+
+
+def usable_strata(gc_strata: int, labels: np.ndarray) -> int:
+    """``gc_strata``, or fewer when the smaller class has fewer windows than that (a small selection)."""
+    if gc_strata < 1:
+        raise MednaError(f"gc_strata must be at least 1, got {gc_strata}")
+    return max(1, min(gc_strata, int(min((np.asarray(labels) == value).sum() for value in (0, 1)))))
 
 
 def write_cad(result: CadResult, directory: str | os.PathLike) -> None:

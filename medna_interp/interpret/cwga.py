@@ -32,13 +32,16 @@ from ..errors import MednaError
 from ..models.medna_dfm import MednaDFM
 from ..predict import collect
 from ..tokenize import TokenBatch, span_cover
-from .stats import contrast_columns, token_occurrences
+from ..composition import gc_strata as strata_of
+from .cad import usable_strata
+from .stats import adjusted_q, contrast_columns, stratified_contrast, stratified_welch_p, token_occurrences
 
 VIEWS = ("kmer", "bpe")
 BASELINES = ("pad", "mask", "zero")
 #: per-view default baseline: [PAD] ids for BPE (the authors' LayerIG), zero vectors for k-mers
 DEFAULT_BASELINE = {"bpe": "pad", "kmer": "zero"}
-TOKEN_COLUMNS = ["token", "n_pos", "n_neg", "mean_pos", "mean_neg", "summed_contribution", "scaled_contribution"]
+TOKEN_COLUMNS = ["token", "n_pos", "n_neg", "mean_pos", "mean_neg", "summed_contribution", "scaled_contribution",
+                 "contribution_adj", "p_adj", "q_adj"]
 
 
 @dataclass
@@ -203,12 +206,17 @@ def attribute_view(model: MednaDFM, sequences: Sequence[str], view: str, dims: n
     return ViewAttribution(tokens, spans, scores, np.vstack(per_base), np.concatenate(deltas), np.asarray(totals))
 
 
-def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray, min_count: int = 3) -> pd.DataFrame:
+def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray, min_count: int = 3,
+                     strata: np.ndarray | None = None) -> pd.DataFrame:
     """Per token string: class means over all occurrences, C(t) = mean_pos - mean_neg, C / max|C|.
 
     A class without the token contributes a mean of 0 (the token adds no attribution
     there). Tokens seen fewer than ``min_count`` times in all are dropped: single
-    occurrences otherwise top the table by chance."""
+    occurrences otherwise top the table by chance. With ``strata`` (shape (M windows,)):
+    ``contribution_adj``, the class-mean difference within each stratum combined by inverse
+    (Welch) variance, ``p_adj`` from a Welch test per stratum combined by Stouffer's method, and
+    BH ``q_adj``; a class without the token in a stratum counts as 0 there, as above (NaN where
+    no stratum holds the token twice in a class)."""
     frame = token_occurrences(attribution.tokens, attribution.scores, labels)
     grouped = frame.groupby(["token", "label"])["score"].agg(["mean", "count"]).unstack("label")
     grouped = grouped.reindex(columns=pd.MultiIndex.from_product([["mean", "count"], [0, 1]]))
@@ -225,6 +233,11 @@ def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray, min_count
         "summed_contribution": contribution,
         "scaled_contribution": contribution / peak if peak > 0 else contribution,
     }, columns=TOKEN_COLUMNS)
+    if strata is not None and len(table):
+        adjusted = stratified_contrast(frame, strata, standardized=False, absent_as_zero=True).reindex(table.token)
+        table["contribution_adj"] = adjusted.estimate.to_numpy()
+        table["p_adj"] = stratified_welch_p(frame, strata, absent_as_zero=True).reindex(table.token).to_numpy()
+        table["q_adj"] = adjusted_q(table.p_adj.to_numpy())
     return table.sort_values(["summed_contribution", "token"], ascending=[False, True],
                              kind="stable").reset_index(drop=True)
 
@@ -232,7 +245,7 @@ def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray, min_count
 def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views: Sequence[str] = VIEWS,
          top_dims: int = 40, dim_score: str = "activation", baseline: str | None = None, steps: int = 50,
          internal_batch_size: int = 128, per_dim: bool = False, batch_size: int = 64,
-         min_count: int = 3, progress: bool = False) -> CwgaResult:
+         min_count: int = 3, progress: bool = False, gc_strata: int = 5) -> CwgaResult:
     """Contrastive weighted gradient attribution.
 
     Parameters
@@ -242,6 +255,7 @@ def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views
     baseline : "pad", "mask" or "zero"; None = per-view default (BPE pad, k-mer zero)
     per_dim : K IG passes instead of one fused pass (identical up to float error)
     min_count : tokens with fewer occurrences (both classes together) leave the table
+    gc_strata : quantile bins of window GC for the adjusted columns (fewer when a class has fewer samples)
 
     Returns
     -------
@@ -251,6 +265,7 @@ def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views
     for value, name in ((1, "positive"), (0, "negative")):
         if (labels == value).sum() < 2:
             raise MednaError(f"CWGA needs at least 2 {name} samples, got {(labels == value).sum()}")
+    used = usable_strata(gc_strata, labels)
     for view in views:
         model.require_view(view)
     hidden = collect(model, list(sequences), ("h_mod", "h_kmer"), batch_size)
@@ -261,10 +276,11 @@ def cwga(model: MednaDFM, sequences: Sequence[str], labels: np.ndarray, *, views
                                             baseline=baseline, steps=steps,
                                             internal_batch_size=internal_batch_size, per_dim=per_dim,
                                             progress=progress)
-        tables[view] = aggregate_tokens(attributions[view], labels, min_count)
+        tables[view] = aggregate_tokens(attributions[view], labels, min_count, strata_of(sequences, used))
     options = {"views": list(views), "top_dims": top_dims, "dim_score": dim_score,
                "baseline": {v: baseline or DEFAULT_BASELINE[v] for v in views}, "steps": steps,
-               "internal_batch_size": internal_batch_size, "per_dim": per_dim, "min_count": min_count}
+               "internal_batch_size": internal_batch_size, "per_dim": per_dim, "min_count": min_count,
+               "gc_strata": gc_strata, "gc_strata_used": used}
     return CwgaResult(ranking, tables, attributions, options)
 
 

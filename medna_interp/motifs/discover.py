@@ -15,8 +15,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..composition import Matching, match_controls
 from ..errors import MednaError
-from ..io import SequenceSet, write_fasta
+from ..io import SequenceSet, read_records, write_fasta
 from .export import ExportOptions, available_sources, export, per_base_scores, permuted_run, selected_windows
 from .jaspar import DEFAULT_RELEASE, jaspar_database, jaspar_url
 from .logos import aligned_logo, logo_stem, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
@@ -27,9 +28,17 @@ from .tomtom import BACKENDS, Match, TomtomOptions, best_matches, run_tomtom, ru
 
 MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "pvalue", "significant",
                  "best_match_id", "best_match_name", "best_match_p", "best_match_e", "best_match_q", "named",
-                 "orientation", "frac_pos_with_site", "frac_neg_with_site", "note"]
-SOURCE_COLUMNS = ["source", "kind", "windows", "n_primary", "n_control", "raw_baseline", "motifs", "significant",
-                  "named", "best_p_uncorrected"]
+                 "orientation", "frac_pos_with_site", "frac_neg_with_site", "frac_matched_with_site", "composition_p",
+                 "composition", "note"]
+SOURCE_COLUMNS = ["source", "kind", "windows", "n_primary", "n_control", "controls", "raw_baseline", "motifs",
+                  "significant", "named", "best_p_uncorrected"]
+#: what STREME contrasts each source's primaries with: the exported (or raw) negatives, STREME's
+#: own shuffles of the primaries, or negatives drawn to the primaries' GC distribution
+CONTROLS = ("negatives", "shuffled", "matched")
+#: a motif whose sites are enriched in positives against all negatives (one-sided Fisher p
+#: below this) but not against GC-matched negatives is "explained by composition"
+COMPOSITION_P = 0.01
+EXPLAINED = "explained by composition"
 RAW = "raw"
 NULL = "null"
 #: the per-window sources whose selected windows get a raw baseline of their own
@@ -77,7 +86,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
              meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
-             shuffled_control: bool = False, backend: str = "meme", linear: bool = False,
+             controls: str = "negatives", backend: str = "meme", linear: bool = False,
              permute_labels: bool = False) -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
@@ -93,9 +102,17 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     run_dir : a run directory with CAD and/or CWGA outputs
     data : the labelled windows of the run (for the raw baselines and site scans)
     sources : (source, view) pairs; default every available one
-    shuffled_control : STREME's shuffles of the primary sequences (``streme.order``-mer
-        composition kept) as control for the model-guided sources, instead of the
-        exported negatives
+    controls : what every STREME run contrasts its primaries with: ``negatives`` (the
+        exported negatives, or the negative windows for raw baselines), ``shuffled``
+        (STREME's shuffles of the primaries, ``streme.order``-mer composition kept) or
+        ``matched`` (negatives drawn to the primaries' GC distribution,
+        :func:`medna_interp.composition.match_controls`; ``matching.tsv`` in each source's
+        folder says how well). With ``matched``, too few negatives to match the data's
+        positives is an error before any STREME run; a source whose own negatives cannot be
+        matched is left out with a note. Whatever the controls, each motif's sites are also
+        counted in GC-matched negative windows (``frac_matched_with_site``, one-sided Fisher
+        ``composition_p``), and a motif enriched against all negatives but not against the
+        matched ones is marked ``explained by composition``.
     backend : ``meme`` (the TOMTOM binary, ``tomtom.dist``) or ``memelite`` (numba
         TOMTOM, Euclidean distance; see :func:`run_tomtom_lite`)
     linear : also fit the position-specific linear baseline on ``data`` and use its
@@ -108,15 +125,17 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     """
     if backend not in BACKENDS:
         raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    check_controls(controls)
     run_dir, output = Path(run_dir), Path(output)
     sources = list(sources) if sources is not None else available_sources(run_dir)
     if not sources and not raw_baseline:
         raise MednaError(f"{run_dir}: no CAD or CWGA outputs; run 'medna-interp cad' or 'cwga' first")
     db_path = database.path()
     database_motifs = {m.id: m for m in read_meme(db_path)}  # read once; fails before any STREME run
+    matched_windows = matched_negatives(data, export_options.seed, required=controls == "matched")
     settings = dict(export_options=export_options, streme=streme, tomtom=tomtom, db_path=db_path,
                     database_motifs=database_motifs, meme_bin=meme_bin, raw_baseline=raw_baseline,
-                    shuffled_control=shuffled_control, backend=backend, linear=linear)
+                    controls=controls, backend=backend, linear=linear, matched_windows=matched_windows)
     found = _discover_once(run_dir, data, output, sources, draw=True, **settings)
     null = _discover_null(run_dir, data, output / NULL, sources, **settings) if permute_labels else None
     pd.DataFrame([m.to_dict() | {"url": jaspar_url(m.target_id) if not database.motif_db else ""}
@@ -125,7 +144,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     distance = "ed (memelite)" if backend == "memelite" else tomtom.dist
     (output / "database.txt").write_text(database.describe() + f"\n{db_path}\nTOMTOM distance: {distance}\n")
     summary = {"database": database.describe(), "database_motifs": len(database_motifs),
-               "max_evalue": streme.thresh, "match_thresh": tomtom.match_thresh,
+               "max_evalue": streme.thresh, "match_thresh": tomtom.match_thresh, "controls": controls,
+               "composition_check": _describe_matching(matched_windows),
                "null": {"seed": export_options.seed} if permute_labels else None}
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return MotifsResult(found.table, found.matches, found.discovered, found.sources,
@@ -133,8 +153,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
 
 
 def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, export_options, streme, tomtom,
-                   db_path, database_motifs, meme_bin, raw_baseline, shuffled_control, backend, linear,
-                   draw: bool) -> _Pass:
+                   db_path, database_motifs, meme_bin, raw_baseline, controls, backend, linear,
+                   matched_windows, draw: bool) -> _Pass:
     """One pass: every source and raw baseline through STREME and TOMTOM; writes ``motifs.tsv``
     and ``sources.tsv`` (and, with ``draw``, sites and logos) under ``output``."""
     discovered: dict[str, list[Motif]] = {}
@@ -165,7 +185,14 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         if exported.n_primary == 0:
             discovered[label], notes[label] = [], "nothing exported (no positive scores)"
             continue
-        control = None if shuffled_control else exported.control
+        try:
+            control, what, n_control = _control_file(exported.primary, exported.control, folder, controls,
+                                                     export_options.seed)
+            described[label].update(controls=what, n_control=n_control if n_control is not None else exported.n_control)
+        except MednaError as error:
+            discovered[label], notes[label] = [], f"no matched controls: {error}"
+            described[label]["controls"] = "matched: too few negatives"
+            continue
         result = run_streme(exported.primary, control, folder / "streme", streme, meme_bin)
         discovered[label] = _prefixed(result.motifs, label)
     if raw_baseline:
@@ -183,7 +210,15 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                 continue
             write_fasta(folder / "primary.fa", list(zip(primary.id, primary.sequence)))
             write_fasta(folder / "control.fa", list(zip(control.id, control.sequence)))
-            result = run_streme(folder / "primary.fa", folder / "control.fa", folder / "streme", streme, meme_bin)
+            try:
+                control_path, what, n_control = _control_file(folder / "primary.fa", folder / "control.fa", folder,
+                                                              controls, export_options.seed)
+                described[label].update(controls=what, n_control=n_control if n_control is not None else len(control))
+            except MednaError as error:
+                discovered[label], notes[label] = [], f"no matched controls: {error}"
+                described[label]["controls"] = "matched: too few negatives"
+                continue
+            result = run_streme(folder / "primary.fa", control_path, folder / "streme", streme, meme_bin)
             discovered[label] = _prefixed(result.motifs, label)
 
     every = [m for motifs in discovered.values() for m in motifs]
@@ -195,6 +230,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
     best = best_matches(matches)
     scan = scan_sites(every, data, output) if every and draw else None
     site_summary = scan.summary.set_index("motif") if scan is not None else None
+    composition = _composition_check(scan, data, matched_windows) if scan is not None else {}
 
     rows = []
     for label, motifs in discovered.items():
@@ -214,6 +250,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                 "orientation": match.orientation if match else "",
                 "frac_pos_with_site": summary.frac_pos_with_site if summary is not None else None,
                 "frac_neg_with_site": summary.frac_neg_with_site if summary is not None else None,
+                **composition.get(motif.id, {}),
                 "note": _note(significant, match, streme.thresh, tomtom.match_thresh),
             })
             if not draw:
@@ -232,6 +269,82 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
     (output / "scan.meme").unlink(missing_ok=True)
     return _Pass(table, matches, discovered, source_table, where)
+
+
+def check_controls(controls: str) -> None:
+    if controls not in CONTROLS:
+        raise MednaError(f"controls must be one of {', '.join(CONTROLS)}, got {controls!r}")
+
+
+def matched_negatives(data: SequenceSet, seed: int, required: bool) -> Matching | str:
+    """The data's negative windows matched to its positives' GC (indices into the negatives),
+    or, when they cannot be matched and ``required`` is false, why not.
+
+    Raises
+    ------
+    MednaError : when ``required`` and too few negatives can be matched
+    """
+    labels = data.require_labels()
+    positives = [s for s, y in zip(data.sequences, labels) if y == 1]
+    negatives = [s for s, y in zip(data.sequences, labels) if y == 0]
+    try:
+        return match_controls(positives, negatives, seed=seed, what=f"negatives of {data.source}")
+    except MednaError as error:
+        if required:
+            raise MednaError(f"--controls matched: {error}", hint=error.hint) from None
+        return str(error)
+
+
+def _describe_matching(matching: Matching | str) -> dict:
+    if isinstance(matching, str):
+        return {"matched": False, "reason": matching}
+    gc = matching.quality.set_index("feature").loc["gc_fraction"]
+    return {"matched": True, "n_matched": int(gc.n_matched), "gc_ks_before": round(float(gc.ks_before), 4),
+            "gc_ks_after": round(float(gc.ks_after), 4)}
+
+
+def _control_file(primary: Path, control: Path, folder: Path, controls: str,
+                  seed: int) -> tuple[Path | None, str, int | None]:
+    """The control FASTA STREME gets (None: its own shuffles), a line saying what it is, and how
+    many it holds when that is not the negatives' count (0 for shuffles); ``matched`` writes
+    ``control_matched.fa`` and ``matching.tsv`` into ``folder``."""
+    if controls == "negatives":
+        return control, "negatives", None
+    if controls == "shuffled":
+        return None, "shuffled primaries", 0
+    primaries = [sequence for _, sequence, _ in read_records(primary)]
+    pool = read_records(control)
+    matching = match_controls(primaries, [sequence for _, sequence, _ in pool], seed=seed,
+                              what=f"control sequences in {control.name}")
+    write_fasta(folder / "control_matched.fa", [pool[i][:2] for i in matching.index])
+    matching.quality.to_csv(folder / "matching.tsv", sep="\t", index=False, float_format="%.4g")
+    gc = matching.quality.set_index("feature").loc["gc_fraction"]
+    return folder / "control_matched.fa", (f"GC-matched negatives ({int(gc.n_matched)} of {int(gc.n_pool)}; "
+                                           f"GC KS {gc.ks_before:.2f} -> {gc.ks_after:.2f})"), int(gc.n_matched)
+
+
+def _composition_check(scan, data: SequenceSet, matching: Matching | str) -> dict[str, dict]:
+    """Per motif: the share of GC-matched negative windows with a site, the one-sided Fisher p
+    of positives against them, and whether all negatives but not the matched ones explain it."""
+    if isinstance(matching, str):
+        return {}
+    from scipy.stats import fisher_exact
+
+    labels = data.require_labels()
+    ids = np.asarray(data.ids)
+    positives, negatives = set(ids[labels == 1]), ids[labels == 0]
+    matched = set(negatives[matching.index])
+    n_pos, n_neg, n_matched = len(positives), len(negatives), len(matched)
+    carriers = scan.sites.groupby("motif")["id"].agg(lambda x: set(x))
+    checked = {}
+    for motif, carrying in carriers.items():
+        in_pos, in_neg, in_matched = len(carrying & positives), len(carrying - positives), len(carrying & matched)
+        against_all = fisher_exact([[in_pos, n_pos - in_pos], [in_neg, n_neg - in_neg]], alternative="greater")[1]
+        against_matched = fisher_exact([[in_pos, n_pos - in_pos], [in_matched, n_matched - in_matched]],
+                                       alternative="greater")[1]
+        checked[motif] = {"frac_matched_with_site": in_matched / max(n_matched, 1), "composition_p": against_matched,
+                          "composition": EXPLAINED if against_all < COMPOSITION_P <= against_matched else ""}
+    return checked
 
 
 def _note(significant: bool, match: Match | None, max_evalue: float, match_thresh: float) -> str:
@@ -280,6 +393,7 @@ def _discover_null(run_dir: Path, data: SequenceSet, output: Path, sources, **se
     permuted = dataclasses.replace(data, labels=labels, source=f"{data.source} (labels permuted, seed {seed})")
     if settings["export_options"].mode == "tokens":  # token tables are statistics of the true labels
         sources = []
+    settings = {**settings, "matched_windows": matched_negatives(permuted, seed, required=False)}
     with tempfile.TemporaryDirectory(prefix="medna-null-") as scratch:
         shadow = permuted_run(run_dir, sources, Path(scratch), seed + 1)
         return _discover_once(shadow, permuted, output, sources, draw=False, **settings)

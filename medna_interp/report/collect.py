@@ -97,6 +97,7 @@ def collect(run_dir: Path) -> dict:
         warnings.insert(0, f"the explained model is below its baseline: validation AUC {versus['model_auc']:.3f} "
                            f"against {versus['baseline_auc']:.3f} for a position-specific linear model on the same "
                            "split; these explanations say little a linear model would not")
+    warnings.extend(cad.get("composition_warnings", []))
     auc = cad.get("data_metrics", {}).get("auc")
     weak = auc is not None and auc < WEAK_MODEL_AUC
     if weak:
@@ -152,8 +153,11 @@ def collect(run_dir: Path) -> dict:
     if "faithfulness" in steps and (run_dir / "faithfulness.tsv").exists():
         faithful = _records(pd.read_csv(run_dir / "faithfulness.tsv", sep="\t"))
         positional["faithfulness"] = _image(run_dir / "faithfulness.png")
+    motif_summary = run_dir / "motifs" / "summary.json"
+    motif_summary = json.loads(motif_summary.read_text()) if motif_summary.exists() else {}
     return {
         "_provenance": provenance,
+        "composition": _composition(run_dir, motif_summary),
         "faithfulness": faithful,
         "representations": _representations(run_dir, steps),
         "run_dir": str(run_dir),
@@ -174,6 +178,18 @@ def collect(run_dir: Path) -> dict:
         "images": positional,
         "grammar": grammar,
     }
+
+
+def _composition(run_dir: Path, motif_summary: dict) -> dict | None:
+    """GC, CpG o/e and the materially different dinucleotides of positives against negatives
+    (CAD's ``composition.tsv``), and the controls motif discovery used."""
+    path = run_dir / "composition.tsv"
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, sep="\t")
+    shown = table[table.feature.isin(["gc_fraction", "cpg_oe"]) | table.material.astype(bool)]
+    return {"rows": _records(shown), "controls": motif_summary.get("controls", "negatives"),
+            "check": motif_summary.get("composition_check")}
 
 
 def _gated(motifs: pd.DataFrame) -> pd.DataFrame:

@@ -74,6 +74,15 @@ def _insertion_cell(motif: dict) -> str:
             f"<small>{_e(motif['insert_strand'])}, {_e(motif['insert_background'])}</small>")
 
 
+def _composition_cell(motif: dict) -> str:
+    if motif.get("frac_matched_with_site") in (None, ""):
+        return "—"
+    cell = f"{_num(motif['frac_matched_with_site'], 2)} ({_num(motif.get('composition_p'))})"
+    if motif.get("composition"):
+        cell += f" <span class='unnamed'>{_e(motif['composition'])}</span>"
+    return cell
+
+
 def _motif_table(motifs: list[dict]) -> str:
     rows = []
     for m in motifs:
@@ -91,13 +100,36 @@ def _motif_table(motifs: list[dict]) -> str:
             f"<td data-v='{m.get('effect_delta_p', '')}'>{_num(m.get('effect_delta_p'))}</td>"
             f"<td>{_num(m.get('effect_q'))}</td><td>{_num(m.get('effect_windows'))}</td>"
             f"<td data-v='{m.get('insert_delta_p', '')}'>{_insertion_cell(m)}</td>"
-            f"<td>{_e(m.get('insert_offset', '—'))}</td></tr>")
+            f"<td>{_e(m.get('insert_offset', '—'))}</td>"
+            f"<td>{_composition_cell(m)}</td></tr>")
     return ("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th>"
             "<th>p</th><th>Sites</th><th>With site: pos / neg</th><th>Best match</th><th>Match p</th>"
             "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th>"
             "<th>&Delta;P when ablated</th><th>Effect q</th><th>Positives with a site</th>"
-            "<th>&Delta;P when inserted [95 % CI]</th><th>Best start</th></tr></thead><tbody>"
+            "<th>&Delta;P when inserted [95 % CI]</th><th>Best start</th>"
+            "<th>With site: GC-matched neg (p)</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
+
+
+def _composition_section(composition: dict | None) -> str:
+    if not composition:
+        return ""
+    check = composition.get("check") or {}
+    if check.get("matched"):
+        matched = (f"{check['n_matched']} GC-matched negative windows (GC Kolmogorov-Smirnov statistic against the "
+                   f"positives {_num(check['gc_ks_before'])} for all negatives, {_num(check['gc_ks_after'])} "
+                   "matched)")
+    else:
+        matched = f"no GC-matched negatives ({_e(check.get('reason', 'motifs not run'))})"
+    return ("<h2>Composition</h2><p>Positives against negatives, in the whole data and in CAD's selection: GC "
+            "fraction, CpG observed/expected and the dinucleotide frequencies that differ materially (|Cohen's d| "
+            "&ge; 0.5 with Benjamini-Hochberg q &lt; 0.01 of a Mann-Whitney test): a difference of that size lets a "
+            "GC-rich token or motif look enriched by composition alone. The adjusted token columns compare classes "
+            "within GC strata; motif discovery used <b>" + _e(composition["controls"]) + "</b> controls, and each "
+            f"motif's sites were also counted in {matched}.</p>"
+            + _table(composition["rows"], [("set", "Windows"), ("feature", "Feature"), ("mean_pos", "Mean +"),
+                                           ("mean_neg", "Mean −"), ("effect_d", "Cohen's d"), ("q_value", "q"),
+                                           ("material", "Material")]))
 
 
 def render(content: dict) -> str:
@@ -130,6 +162,8 @@ def render(content: dict) -> str:
     ]
     parts.append("<h2>Run</h2><table>" + "".join(f"<tr><th class='nosort'>{_e(k)}</th><td>{_e(v)}</td></tr>"
                                                    for k, v in run_rows) + "</table>")
+
+    parts.append(_composition_section(content.get("composition")))
 
     gates = content.get("gates") or {}
     parts.append("<h2>What each source discovers</h2><p>A motif counts as discovered only when STREME's held-out "
@@ -213,11 +247,14 @@ def render(content: dict) -> str:
                              ("positive_clusters", "Positive clusters")], sortable=False))
         parts.append(_image(representations["panel"], "panel", "UMAP of the four stages"))
     parts.append(f"<h2>Top tokens</h2><p>Top {len(next(iter(content['tokens'].values()), []))} tokens per "
-                 "method and view; click a header to sort.</p><div class='tables'>")
-    layouts = {"cad": [("token", "Token"), ("cad", "CAd"), ("p_value", "p"), ("q_value", "q"), ("n_pos", "n+"),
-                       ("n_neg", "n−")],
+                 "method and view; click a header to sort. GC-adjusted: the class contrast within GC-quantile "
+                 "strata of the selected windows, combined by inverse variance, with its Benjamini-Hochberg q."
+                 "</p><div class='tables'>")
+    layouts = {"cad": [("token", "Token"), ("cad", "CAd"), ("p_value", "p"), ("q_value", "q"),
+                       ("cad_adj", "CAd (GC-adj.)"), ("q_adj", "q (adj.)"), ("n_pos", "n+"), ("n_neg", "n−")],
                "cwga": [("token", "Token"), ("scaled_contribution", "Ĉ"), ("summed_contribution", "C"),
-                        ("n_pos", "n+"), ("n_neg", "n−")]}
+                        ("contribution_adj", "C (GC-adj.)"), ("q_adj", "q (adj.)"), ("n_pos", "n+"),
+                        ("n_neg", "n−")]}
     for name, rows in content["tokens"].items():
         parts.append(f"<div><h3>{_e(name.replace('_', ' ').upper())}</h3>{_table(rows, layouts[name.split('_')[0]])}</div>")
     parts.append("</div><h3>Top h_mod dimensions (CWGA weights)</h3>")
