@@ -97,6 +97,22 @@ def test_report_content_names_the_planted_motifs(finished_run):
     assert report["summary"]["model_metrics"]["auc"] > 0.95
 
 
+def test_report_shows_the_composition_and_the_gc_adjusted_columns(finished_run):
+    _, run_dir = finished_run
+    report = json.loads((run_dir / "report.json").read_text())
+    composition = report["composition"]
+    shown = {(row["set"], row["feature"]) for row in composition["rows"]}
+    assert {("data", "gc_fraction"), ("data", "cpg_oe"), ("selection", "gc_fraction")} <= shown
+    assert composition["controls"] == "negatives" and composition["check"]["matched"]
+    # the demo's classes share a background: no GC or CpG warning, and its planted motifs are not composition
+    assert not any("differ in gc_fraction" in w or "differ in cpg_oe" in w for w in report["warnings"])
+    motifs = [m for s in report["sources"] for m in s["motifs"]]
+    assert not any(m["composition"] and "GAGG" in m["consensus"] for m in motifs)
+    assert all("cad_adj" in row and "q_adj" in row for row in report["tokens"]["cad_kmer"])
+    page = (run_dir / "report.html").read_text()
+    assert "<h2>Composition</h2>" in page and "CAd (GC-adj.)" in page and "GC-matched neg" in page
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
 def test_report_renders_in_headless_chromium(finished_run, tmp_path):
     _, run_dir = finished_run
