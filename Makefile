@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# one test worker per core, at most 2 (the suite's budget is 15 minutes on 2 cores)
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 2 ] && n=2; echo $$n)
 
 MEME_STAMP := $(VENV)/opt/meme-5.4.1/bin/tomtom
 
@@ -29,7 +31,7 @@ demo: venv meme
 	$(VENV)/bin/medna-interp demo -o demo_run
 
 test: venv meme
-	$(PY) -m pytest -q -ra --durations=15 tests
+	$(PY) -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile --durations=15 tests
 
 clean:
 	rm -rf $(VENV) demo_run

@@ -179,7 +179,8 @@ def cmd_train(args) -> None:
     config = TrainConfig(epochs=args.epochs, lr=args.lr, weight_decay=args.weight_decay,
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
                          patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
-                         warmup=args.warmup, augment=args.augment, precision=args.precision)
+                         warmup=args.warmup, augment=args.augment, rc_augment=args.rc_augment,
+                         precision=args.precision)
     path, result = train(args.train, args.output, valid_path=args.valid,
                          negatives=args.negatives, size=args.size, init=args.init,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
@@ -367,13 +368,20 @@ def _cwga_arguments(parser: argparse.ArgumentParser) -> None:
                        help="one IG pass per dimension (K times slower, same result; for verification)")
     group.add_argument("--min-count", type=POSITIVE, default=3,
                        help="drop tokens seen fewer times (both classes together) from cwga_*.tsv (default: 3)")
+    group.add_argument("--strand-check", action="store_true",
+                       help="also predict and explain each selected window's reverse complement and compare the "
+                            "mapped-back attributions (strand.tsv): twice CWGA's cost")
+    group.add_argument("--rc-average", action="store_true",
+                       help="for strand-symmetric marks (5mC/5hmC at CpG): store each window's per-base "
+                            "attributions as the mean of both strands (implies --strand-check)")
 
 
 def _cwga_kwargs(args) -> dict:
     return dict(views=_views(args.view), top_dims=args.top_dims, dim_score=args.dim_score, n_samples=args.n_samples,
                 confidence=args.confidence, min_selected=args.min_selected, baseline=args.baseline, steps=args.steps,
                 internal_batch_size=args.internal_batch_size, per_dim=args.per_dim, min_count=args.min_count,
-                progress=not getattr(args, "quiet", False), gc_strata=args.gc_strata)
+                progress=not getattr(args, "quiet", False), gc_strata=args.gc_strata, strand_check=args.strand_check,
+                rc_average=args.rc_average)
 
 
 def _strata_argument(parser: argparse.ArgumentParser) -> None:
@@ -430,7 +438,8 @@ def cmd_ism(args) -> None:
     from .steps import run_ism
 
     result, selection = run_ism(args.checkpoint, args.data, args.output, confidence=args.confidence,
-                                max_per_class=args.max_per_class, min_selected=args.min_selected, common=_common_step(args), force=args.force)
+                                max_per_class=args.max_per_class, min_selected=args.min_selected,
+                                strand_check=args.strand_check, common=_common_step(args), force=args.force)
     counts = selection.counts
     profile = result.mean_drop[selection.labels == 1].mean(axis=0)
     top = ", ".join(str(i + 1) for i in np.argsort(-profile)[:5])
@@ -675,6 +684,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--augment", type=PROBABILITY,
                    help="per-base probability of a random substitution in each training batch, the centre kept "
                         "(default: 0.2 from scratch, 0 from paper-size DNABERT)")
+    p.add_argument("--rc-augment", type=PROBABILITY, default=0.0,
+                   help="probability that a training window is replaced by its reverse complement, drawn anew "
+                        "every batch: for strand-symmetric marks (default: 0)")
     p.add_argument("--patience", type=POSITIVE, default=4, help="epochs without a better valid AUPRC before stopping")
     p.add_argument("--lr", type=Number(float, 0, open_low=True),
                    help="AdamW learning rate (default: 1e-5 from paper-size DNABERT, 2e-4 from narrower pretrained "
@@ -812,6 +824,9 @@ def build_parser() -> argparse.ArgumentParser:
     _analysis_arguments(p, views=False)  # ISM changes bases, and both views see every change
     p.add_argument("--max-per-class", type=Number(int, 2), default=200,
                    help="most confident windows per class scored (3 x L variants each; default: 200)")
+    p.add_argument("--strand-check", action="store_true",
+                   help="also mutate each window's reverse complement and compare the mapped-back drops "
+                        "(strand_ism.tsv): twice the cost")
     force(p)
     _common(p)
     p.set_defaults(handler=cmd_ism)

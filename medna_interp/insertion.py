@@ -30,7 +30,7 @@ from scipy.special import expit
 
 from .errors import MednaError
 from .interpret.ism import log_odds
-from .io import SequenceSet
+from .io import SequenceSet, reverse_complement
 from .models.medna_dfm import MednaDFM
 from .mutagenesis import IUPAC, iupac_pattern
 from .outputs import Resources, claim_directory, provenance, step_outputs
@@ -42,13 +42,6 @@ COLUMNS = ["motif", "role", "sequence", "strand", "offset", "background", "n", "
 PAIR_COLUMNS = ["motif_a", "strand_a", "offset_a", "motif_b", "offset_b", "orientation", "background", "n",
                 "mean_delta_p", "ci_low", "ci_high", "delta_p_given_a", "given_a_low", "given_a_high", "interaction",
                 "interaction_low", "interaction_high", "mean_delta_logit"]
-_COMPLEMENT = str.maketrans("ACGT", "TGCA")
-
-
-def reverse_complement(sequence: str) -> str:
-    return sequence.translate(_COMPLEMENT)[::-1]
-
-
 @dataclass(frozen=True)
 class Placeable:
     """A motif to insert: a name, its IUPAC ``consensus`` and, for a discovered motif, its

@@ -268,6 +268,14 @@ def _parse_fasta(path: Path, lines: list[str]):
     return [tuple(r) for r in records]
 
 
+_COMPLEMENT = str.maketrans("ACGTacgt", "TGCAtgca")
+
+
+def reverse_complement(sequence: str) -> str:
+    """The other strand, read 5' to 3' (bases other than ACGT kept as they are)."""
+    return sequence.translate(_COMPLEMENT)[::-1]
+
+
 def write_fasta(path: str | os.PathLike, records: list[tuple[str, str]]) -> None:
     """Write ``(header, sequence)`` pairs atomically."""
     with atomic_file(path) as handle:

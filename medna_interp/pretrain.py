@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from .device import resolve_device, seed_everything
 from .errors import MednaError
-from .io import read_records
+from .io import read_records, reverse_complement
 from .models.checkpoint import BPE_DIR, KMER_DIR, save_encoders
 from .models.dnabert import load_dnabert_mlm
 from .models.dnabert2 import DnaBert2ForMaskedLM, load_dnabert2_mlm
@@ -109,7 +109,7 @@ def pretraining_windows(paths: list[str | os.PathLike], *, window: int, k: int,
     held_out: set[str] = set()
     for path in exclude:
         for _, sequence, _ in read_records(path):
-            held_out.update((sequence, _reverse_complement(sequence)))
+            held_out.update((sequence, reverse_complement(sequence)))
 
     windows, sources, seen = [], [], set()
     for path in paths:
@@ -141,10 +141,6 @@ def pretraining_windows(paths: list[str | os.PathLike], *, window: int, k: int,
     if not windows:
         raise MednaError(f"no usable windows in {', '.join(map(str, paths))} (all ambiguous or held out)")
     return windows, sources
-
-
-def _reverse_complement(sequence: str) -> str:
-    return sequence[::-1].translate(str.maketrans("ACGT", "TGCA"))
 
 
 # ---------------------------------------------------------------- masking

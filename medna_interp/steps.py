@@ -438,9 +438,15 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
              confidence: float = 0.9, min_selected: int = MIN_SELECTED, baseline: str | None = None,
              steps: int = 50,
              internal_batch_size: int = 128, per_dim: bool = False, min_count: int = 3, progress: bool = True,
-             gc_strata: int = 5, common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
+             gc_strata: int = 5, strand_check: bool = False, rc_average: bool = False,
+             common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
     """Selection (top ``n_samples`` per class) then CWGA; writes ``cwga_selection.tsv``,
     ``dims.tsv``, ``cwga_{view}.tsv`` and ``attributions.npz``.
+
+    ``strand_check`` also explains every selected window's reverse complement with the same
+    dimensions and weights and writes ``strand_cwga.tsv`` (:mod:`medna_interp.interpret.strand`);
+    ``rc_average`` (for strand-symmetric marks) does the same and stores each window's per-base
+    attributions as the mean of the forward and the mapped-back reverse strand.
 
     Returns
     -------
@@ -456,7 +462,7 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
     check_gc_strata(gc_strata, data.require_labels(), f"windows in {data.source}")
     options = dict(views=list(views), top_dims=top_dims, dim_score=dim_score, n_samples=n_samples,
                    confidence=confidence, min_selected=min_selected, baseline=baseline, steps=steps, per_dim=per_dim,
-                   min_count=min_count, gc_strata=gc_strata)
+                   min_count=min_count, gc_strata=gc_strata, strand_check=strand_check, rc_average=rc_average)
     probabilities, key, fresh = _probabilities(run_dir, model, data, paths, common.batch_size)
     selection = select_confident(model, data, confidence, n_samples, min_per_class=2, probabilities=probabilities,
                                  min_selected=min_selected)
@@ -464,17 +470,46 @@ def run_cwga(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_di
                   dim_score=dim_score, baseline=baseline, steps=steps, internal_batch_size=internal_batch_size,
                   per_dim=per_dim, batch_size=common.batch_size, min_count=min_count, progress=progress,
                   gc_strata=gc_strata)
+    strand = None
+    if strand_check or rc_average:
+        strand = _cwga_strands(model, selection.data.sequences, selection.labels, result, baseline, steps,
+                               internal_batch_size, common.batch_size)
+        if rc_average:
+            for view, attribution in result.attributions.items():
+                attribution.per_base = (attribution.per_base + strand.mapped_back[f"cwga_{view}"]) / 2
     record = _record("cwga", options, paths, common, {}, reported=result.options)
     record.update(selection=selection.counts, data_metrics=selection.metrics)
+    if strand is not None:
+        record["strand"] = {"consistent": strand.consistent, "rc_average": rc_average,
+                            "methods": strand.table.to_dict("records")}
     record["convergence_delta"] = {view: {"mean_abs": float(abs(a.delta).mean()), "max_abs": float(abs(a.delta).max()),
                                           "mean_abs_total": float(abs(a.total).mean())}
                                    for view, a in result.attributions.items()}
     with step_outputs(run_dir, "cwga", record, started=started) as stage:
         selection.write(stage.path / "cwga_selection.tsv")
         write_cwga(result, stage.path, selection.data.ids, selection.labels)
+        if strand is not None:
+            strand.table.to_csv(stage.path / "strand_cwga.tsv", sep="\t", index=False, float_format="%.6g")
     if fresh:
         _save_probabilities(run_dir, probabilities, key)
     return StepResult(result, selection)
+
+
+def _cwga_strands(model: MednaDFM, sequences: list[str], labels: np.ndarray, result, baseline, steps: int,
+                  internal_batch_size: int, batch_size: int):
+    """CWGA's strand check: each view's attributions of the reverse-complement windows, with the
+    forward ranking's dimensions and weights, mapped back and compared."""
+    from .interpret.cwga import attribute_view
+    from .interpret.strand import strand_consistency
+
+    def explainer(view: str):
+        return lambda windows: attribute_view(model, windows, view, result.ranking.dims, result.ranking.weights,
+                                              baseline=baseline, steps=steps,
+                                              internal_batch_size=internal_batch_size).per_base
+
+    views = list(result.attributions)
+    return strand_consistency(model, sequences, labels, {f"cwga_{v}": result.attributions[v].per_base for v in views},
+                              {f"cwga_{v}": explainer(v) for v in views}, batch_size)
 
 
 def _record(step: str, options: dict, paths: dict[str, str], common: Common, upstream: dict[str, str],
@@ -646,11 +681,14 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
 
 def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir: str | os.PathLike, *,
             confidence: float = 0.9, max_per_class: int | None = 200, min_selected: int = MIN_SELECTED,
-            common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
+            strand_check: bool = False, common: Common = Common(), model: MednaDFM | None = None,
+            force: bool = False):
     """Saturation mutagenesis of the high-confidence windows (at most ``max_per_class`` per
     class); writes ``ism_selection.tsv``, ``ism.npz`` (``bases_per_base`` = mean drop in
     log-odds (M, L), ``max_drop`` (M, L), ``delta`` (M, L, 4)) and ``ism_positions.tsv``
-    (mean drop per position and base over the positives), a source for ``motifs``.
+    (mean drop per position and base over the positives), a source for ``motifs``;
+    ``strand_check`` also mutates every window's reverse complement and writes
+    ``strand_ism.tsv`` (:mod:`medna_interp.interpret.strand`).
 
     Returns
     -------
@@ -670,10 +708,21 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
     probabilities, key, fresh = _probabilities(run_dir, model, data, paths, common.batch_size)
     selection = select_confident(model, data, confidence, max_per_class, min_per_class=2, probabilities=probabilities,
                                  min_selected=min_selected)
-    result = ism(model, selection.data.sequences, batch_size=max(common.batch_size, 256))
-    options = dict(confidence=confidence, max_per_class=max_per_class, min_selected=min_selected)
+    batch_size = max(common.batch_size, 256)
+    result = ism(model, selection.data.sequences, batch_size=batch_size)
+    strand = None
+    if strand_check:
+        from .interpret.strand import strand_consistency
+
+        strand = strand_consistency(model, selection.data.sequences, selection.labels, {"ism": result.mean_drop},
+                                    {"ism": lambda windows: ism(model, windows, batch_size=batch_size).mean_drop},
+                                    common.batch_size)
+    options = dict(confidence=confidence, max_per_class=max_per_class, min_selected=min_selected,
+                   strand_check=strand_check)
     record = _record("ism", options, paths, common, {})
     record.update(selection=selection.counts, data_metrics=selection.metrics)
+    if strand is not None:
+        record["strand"] = {"consistent": strand.consistent, "methods": strand.table.to_dict("records")}
     positives = selection.labels == 1
     with step_outputs(run_dir, "ism", record, started=started) as stage:
         selection.write(stage.path / "ism_selection.tsv")
@@ -685,6 +734,8 @@ def run_ism(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_dir
             handle.write("position\tbase\tmean_drop_to_base\twild_type_fraction\n")
             handle.writelines(f"{i + 1}\t{b}\t{drop[i, j]:.6g}\t{wild[i, j]:.4f}\n"
                               for i in range(drop.shape[0]) for j, b in enumerate(BASES))
+        if strand is not None:
+            strand.table.to_csv(stage.path / "strand_ism.tsv", sep="\t", index=False, float_format="%.6g")
     if fresh:
         _save_probabilities(run_dir, probabilities, key)
     return StepResult(result, selection)

@@ -21,7 +21,7 @@ from torch import nn
 from .baseline import fit_linear
 from .device import resolve_device, seed_everything
 from .errors import MednaError
-from .io import SequenceSet, read_sequences
+from .io import SequenceSet, read_sequences, reverse_complement
 from .metrics import binary_metrics
 from .models.checkpoint import from_encoders, from_pretrained, same_tokenizers, save_pretrained
 from .models.medna_dfm import MednaConfig, MednaDFM
@@ -126,6 +126,9 @@ class TrainConfig:
     #: per-base probability of replacing a training base by a random one, drawn anew for
     #: every batch (the centre base is kept); 0 trains on the windows as given
     augment: float | None = None
+    #: probability that a training window is replaced by its reverse complement, drawn anew for
+    #: every batch: teaches strand symmetry (5mC/5hmC at CpG), off by default
+    rc_augment: float = 0.0
     #: ``fp32``, ``bf16`` (autocast, fp32 master weights) or ``auto`` (see :mod:`medna_interp.precision`)
     precision: str = "fp32"
 
@@ -265,6 +268,9 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
             batch = [train_data.sequences[i] for i in index]
             if config.augment > 0:
                 batch = _substitute(batch, config.augment, rng)
+            if config.rc_augment > 0:
+                flip = rng.random(len(batch)) < config.rc_augment
+                batch = [reverse_complement(s) if f else s for s, f in zip(batch, flip)]
             inputs = model.tokenize(batch)
             target = labels[index].to(device)
             optimiser.zero_grad(set_to_none=True)
@@ -382,6 +388,7 @@ def train(
         print(f"training from {start}: lr {config.lr:g}, FGM epsilon {config.fgm_epsilon:g}"
               f"{' (off)' if config.fgm_epsilon == 0 else ''}, head dropout {model_config.dropout:g}, "
               f"warm-up {config.warmup:g}, flooding {config.flood:g}, base substitutions {config.augment:g}, "
+              f"{f'reverse complements {config.rc_augment:g}, ' if config.rc_augment else ''}"
               f"up to {config.epochs} epochs, batch {config.batch_size}, {config.precision}, "
               f"{len(train_data)} training and {len(valid_data)} validation windows", flush=True)
 

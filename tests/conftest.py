@@ -9,7 +9,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from builders import random_sequences, write_dnabert2_dir, write_dnabert_dir  # noqa: E402
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs a worker per core: one thread each, here and in the commands tests start
+    # (two workers of two threads each spin against each other and run several times slower)
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[variable] = "1"
+    torch.set_num_threads(1)
+else:
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "idna_ms"
 DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / "model" / "demo"

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 
 from conftest import DEMO_CHECKPOINT
@@ -17,7 +18,7 @@ from medna_interp.steps import Common, check_consistency
 from medna_interp.synth import write_synthetic
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
-OPTIONS = RunOptions(cwga={"progress": False, "n_samples": 50, "steps": 20},
+OPTIONS = RunOptions(cwga={"progress": False, "n_samples": 50, "steps": 20, "strand_check": True},
                      motifs={"database": DatabaseChoice(tax="insects")},
                      insertion={"n_backgrounds": 10, "bootstrap": 100}, embed={"max_windows": 200})
 
@@ -111,6 +112,18 @@ def test_report_shows_the_composition_and_the_gc_adjusted_columns(finished_run):
     assert all("cad_adj" in row and "q_adj" in row for row in report["tokens"]["cad_kmer"])
     page = (run_dir / "report.html").read_text()
     assert "<h2>Composition</h2>" in page and "CAd (GC-adj.)" in page and "GC-matched neg" in page
+
+
+def test_report_shows_the_strand_check_as_it_is(finished_run):
+    _, run_dir = finished_run
+    report = json.loads((run_dir / "report.json").read_text())
+    strand = report["strand"]
+    assert {row["method"] for row in strand["methods"]} == {"cwga_kmer", "cwga_bpe"}
+    table = pd.read_csv(run_dir / "strand_cwga.tsv", sep="\t")
+    assert table.mean_r.between(-1, 1).all() and table.prediction_agreement.between(0, 1).all()
+    page = (run_dir / "report.html").read_text()
+    assert "<h2>Strands</h2>" in page
+    assert ("--strands both" in page) == strand["consistent"] and ("--strands single" in page) != strand["consistent"]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")

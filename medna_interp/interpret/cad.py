@@ -279,7 +279,9 @@ def cad(model: MednaDFM | None, sequences: Sequence[str], labels: np.ndarray, *,
 def check_gc_strata(gc_strata: int, labels: np.ndarray, what: str = "windows") -> None:
     """``gc_strata`` between 1 and the number of ``what`` of the smaller class."""
     smaller = int(min((np.asarray(labels) == value).sum() for value in (0, 1)))
-    if not 1 <= gc_strata <= max(smaller, 1):
+    if smaller == 0:  # one class only: the selection says so in its own words
+        return
+    if not 1 <= gc_strata <= smaller:
         raise MednaError(f"gc_strata must lie between 1 and {smaller} (the {what} of the smaller class), "
                          f"got {gc_strata}")
 

@@ -158,6 +158,7 @@ def collect(run_dir: Path) -> dict:
     return {
         "_provenance": provenance,
         "composition": _composition(run_dir, motif_summary),
+        "strand": _strands(steps),
         "faithfulness": faithful,
         "representations": _representations(run_dir, steps),
         "run_dir": str(run_dir),
@@ -190,6 +191,18 @@ def _composition(run_dir: Path, motif_summary: dict) -> dict | None:
     shown = table[table.feature.isin(["gc_fraction", "cpg_oe"]) | table.material.astype(bool)]
     return {"rows": _records(shown), "controls": motif_summary.get("controls", "negatives"),
             "check": motif_summary.get("composition_check")}
+
+
+def _strands(steps: dict) -> dict | None:
+    """The strand checks of CWGA and ISM, when they ran: every method's row, and whether all agree."""
+    checks = [steps[name]["strand"] for name in ("cwga", "ism") if name in steps and steps[name].get("strand")]
+    if not checks:
+        return None
+    from ..interpret.strand import is_consistent
+
+    methods = [row for check in checks for row in check["methods"]]
+    return {"consistent": is_consistent(methods), "methods": methods,
+            "rc_average": bool(steps["cwga"].get("strand", {}).get("rc_average"))}
 
 
 def _gated(motifs: pd.DataFrame) -> pd.DataFrame:

@@ -132,6 +132,32 @@ def _composition_section(composition: dict | None) -> str:
                                            ("material", "Material")]))
 
 
+def _strand_section(strand: dict | None) -> str:
+    if not strand:
+        return ""
+    from ..interpret.strand import CONSISTENT_AGREEMENT, CONSISTENT_R
+
+    verdict = ("The model is strand-consistent: its motifs may be searched on both strands (<code>motifs "
+               "--strands both</code>)." if strand["consistent"] else
+               "The model is not strand-consistent: keep STREME on the given strand (<code>--strands single</code>); "
+               "for windows oriented on a modified A or C that is expected, not a flaw.")
+    averaged = (" The stored per-base attributions are the mean of both strands (<code>--rc-average</code>)."
+                if strand.get("rc_average") else "")
+    return ("<h2>Strands</h2><p>Each selected window's reverse complement predicted and explained again (CWGA "
+            "with the same dimensions and weights, ISM with every substitution), the per-base scores mapped back to "
+            "forward coordinates: mean and median per-window Pearson r against the forward strand over the "
+            "positives (a negative's scores are mostly noise) and the mean over the negatives, the share of "
+            "windows given the same class on both strands, and the Pearson r of the two P(modified). Consistent: "
+            f"agreement &ge; {CONSISTENT_AGREEMENT} and mean r &ge; {CONSISTENT_R} for every method but the BPE "
+            "view, whose tokens are cut differently on the other strand (reported, not judged). "
+            f"{verdict}{averaged}</p>"
+            + _table(strand["methods"], [("method", "Method"), ("windows", "Windows"),
+                                         ("mean_r", "Mean r (positives)"), ("median_r", "Median r (positives)"),
+                                         ("mean_r_negatives", "Mean r (negatives)"),
+                                         ("prediction_agreement", "Same class"),
+                                         ("probability_r", "r of P(modified)")], sortable=False))
+
+
 def render(content: dict) -> str:
     """The self-contained HTML page (images inlined as data URIs, no external references) of ``content``."""
     summary = content["summary"]
@@ -164,6 +190,7 @@ def render(content: dict) -> str:
                                                    for k, v in run_rows) + "</table>")
 
     parts.append(_composition_section(content.get("composition")))
+    parts.append(_strand_section(content.get("strand")))
 
     gates = content.get("gates") or {}
     parts.append("<h2>What each source discovers</h2><p>A motif counts as discovered only when STREME's held-out "
