@@ -528,6 +528,9 @@ def _motifs_arguments(parser: argparse.ArgumentParser) -> None:
                        help="what STREME contrasts each source with: the negatives; shuffles of the primaries "
                             "(keeping --order-mers); or negatives drawn to the positives' GC distribution, bin by "
                             "bin (matching.tsv says how well) (default: negatives)")
+    group.add_argument("--match-cpg", action="store_true",
+                       help="match CpG observed/expected (tertiles) as well as GC, for --controls matched and the "
+                            "per-motif composition check (5mC/5hmC data)")
     group.add_argument("--permute-labels", action="store_true",
                        help="also repeat motif discovery with the labels permuted (seeded by --seed) into "
                             "RUN/motifs/null: what each source 'finds' under the null")
@@ -549,7 +552,7 @@ def _motifs_kwargs(args) -> dict:
         tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh,
                              match_thresh=args.match_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
-        meme_bin=args.meme_bin, raw_baseline=not args.no_raw, controls=args.controls,
+        meme_bin=args.meme_bin, raw_baseline=not args.no_raw, controls=args.controls, match_cpg=args.match_cpg,
         backend=args.backend, linear=not args.no_linear, permute_labels=args.permute_labels,
     )
 

@@ -79,7 +79,7 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
     check_motif_options(motif_options["database"], motif_options["meme_bin"], motif_options["backend"],
                         motif_options["controls"])
     if motif_options["controls"] == "matched":
-        matched_negatives(windows, motif_options["export_options"].seed, required=True)
+        matched_negatives(windows, motif_options["export_options"].seed, required=True, cpg=motif_options["match_cpg"])
     if embed_options is not None:
         check_embed_options(windows,
                             **{k: embed_options[k] for k in ("stages", "max_windows", "n_neighbors", "min_dist")})

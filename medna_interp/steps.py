@@ -539,6 +539,7 @@ def run_data(run_dir: str | os.PathLike, length: int | None = 41):
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, controls: str = "negatives",
+               match_cpg: bool = False,
                backend: str = "meme", linear: bool = True, permute_labels: bool = False, seed: int = 0,
                length: int | None = 41):
     """Export -> STREME -> TOMTOM for every source, raw baselines, sites and logos into ``RUN_DIR/motifs``;
@@ -553,18 +554,18 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     data, inputs = run_data(run_dir, length)
     options = full_options("motifs", dict(export_options=export_options, streme=streme, tomtom=tomtom,
                                           database=database, raw_baseline=raw_baseline,
-                                          controls=controls, backend=backend, linear=linear,
+                                          controls=controls, match_cpg=match_cpg, backend=backend, linear=linear,
                                           permute_labels=permute_labels), seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
     check_motif_options(database, meme_bin, backend, controls)
     if controls == "matched":  # too few negatives to match is found before any STREME run
-        matched_negatives(data, export_options.seed, required=True)
+        matched_negatives(data, export_options.seed, required=True, cpg=match_cpg)
     upstream = upstream_ids(payload["steps"], "motifs")
     record: dict = {}
     with step_outputs(run_dir, "motifs", record) as stage:
         result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
-                          controls=controls, backend=backend, linear=linear,
+                          controls=controls, match_cpg=match_cpg, backend=backend, linear=linear,
                           permute_labels=permute_labels)
         record.update(_record("motifs", options, {"data": inputs["data"]["path"]}, Common(seed=seed, length=length),
                               upstream, fingerprint_inputs=False))

@@ -195,3 +195,26 @@ def test_cwga_s_adjusted_contrast_counts_an_absent_class_as_zero_attribution():
     expected = 2 * stats.t.sf(2 / np.sqrt(0.04 / 3), 2)
     assert stratified_welch_p(frame, strata, absent_as_zero=True).loc["T"] == pytest.approx(expected, rel=1e-6)
     assert np.isnan(stratified_welch_p(frame, strata).loc["T"])
+
+
+def test_matching_cpg_as_well_brings_the_cpg_distribution_closer():
+    rng = np.random.default_rng(5)
+
+    def with_cpg(n: int, cpg_rate: float) -> list[str]:
+        # windows of equal GC whose CpG content differs: "CG" swapped for "GC" at some spots
+        out = []
+        for window in _windows(n, 0.5, rng, sd=0.05):
+            bases = list(window)
+            for i in range(0, 40, 4):
+                if rng.random() < cpg_rate:
+                    bases[i : i + 2] = list("CG")
+                elif bases[i : i + 2] == list("CG"):
+                    bases[i : i + 2] = list("GC")
+            out.append("".join(bases))
+        return out
+
+    positives, negatives = with_cpg(200, 0.3), with_cpg(2000, 0.05)
+    plain = match_controls(positives, negatives, seed=0).quality.set_index("feature")
+    both = match_controls(positives, negatives, seed=0, cpg=True).quality.set_index("feature")
+    assert both.loc["cpg_oe", "ks_after"] < plain.loc["cpg_oe", "ks_after"]
+    assert both.loc["gc_fraction", "ks_after"] < 0.15

@@ -86,7 +86,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
              meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
-             controls: str = "negatives", backend: str = "meme", linear: bool = False,
+             controls: str = "negatives", match_cpg: bool = False, backend: str = "meme", linear: bool = False,
              permute_labels: bool = False) -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
@@ -113,6 +113,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         counted in GC-matched negative windows (``frac_matched_with_site``, one-sided Fisher
         ``composition_p``), and a motif enriched against all negatives but not against the
         matched ones is marked ``explained by composition``.
+    match_cpg : match CpG observed/expected (tertiles) as well as GC, for ``matched`` and the
+        composition check
     backend : ``meme`` (the TOMTOM binary, ``tomtom.dist``) or ``memelite`` (numba
         TOMTOM, Euclidean distance; see :func:`run_tomtom_lite`)
     linear : also fit the position-specific linear baseline on ``data`` and use its
@@ -132,10 +134,11 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         raise MednaError(f"{run_dir}: no CAD or CWGA outputs; run 'medna-interp cad' or 'cwga' first")
     db_path = database.path()
     database_motifs = {m.id: m for m in read_meme(db_path)}  # read once; fails before any STREME run
-    matched_windows = matched_negatives(data, export_options.seed, required=controls == "matched")
+    matched_windows = matched_negatives(data, export_options.seed, required=controls == "matched", cpg=match_cpg)
     settings = dict(export_options=export_options, streme=streme, tomtom=tomtom, db_path=db_path,
                     database_motifs=database_motifs, meme_bin=meme_bin, raw_baseline=raw_baseline,
-                    controls=controls, backend=backend, linear=linear, matched_windows=matched_windows)
+                    controls=controls, match_cpg=match_cpg, backend=backend, linear=linear,
+                    matched_windows=matched_windows)
     found = _discover_once(run_dir, data, output, sources, draw=True, **settings)
     null = _discover_null(run_dir, data, output / NULL, sources, **settings) if permute_labels else None
     pd.DataFrame([m.to_dict() | {"url": jaspar_url(m.target_id) if not database.motif_db else ""}
@@ -145,6 +148,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     (output / "database.txt").write_text(database.describe() + f"\n{db_path}\nTOMTOM distance: {distance}\n")
     summary = {"database": database.describe(), "database_motifs": len(database_motifs),
                "max_evalue": streme.thresh, "match_thresh": tomtom.match_thresh, "controls": controls,
+               "match_cpg": match_cpg,
                "composition_check": _describe_matching(matched_windows),
                "null": {"seed": export_options.seed} if permute_labels else None}
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -153,7 +157,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
 
 
 def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, export_options, streme, tomtom,
-                   db_path, database_motifs, meme_bin, raw_baseline, controls, backend, linear,
+                   db_path, database_motifs, meme_bin, raw_baseline, controls, match_cpg, backend, linear,
                    matched_windows, draw: bool) -> _Pass:
     """One pass: every source and raw baseline through STREME and TOMTOM; writes ``motifs.tsv``
     and ``sources.tsv`` (and, with ``draw``, sites and logos) under ``output``."""
@@ -185,13 +189,11 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         if exported.n_primary == 0:
             discovered[label], notes[label] = [], "nothing exported (no positive scores)"
             continue
-        try:
-            control, what, n_control = _control_file(exported.primary, exported.control, folder, controls,
-                                                     export_options.seed)
-            described[label].update(controls=what, n_control=n_control if n_control is not None else exported.n_control)
-        except MednaError as error:
-            discovered[label], notes[label] = [], f"no matched controls: {error}"
-            described[label]["controls"] = "matched: too few negatives"
+        control, about, skipped = _controls_for(exported.primary, exported.control, exported.n_control, folder,
+                                                controls, match_cpg, export_options.seed)
+        described[label].update(about)
+        if skipped:
+            discovered[label], notes[label] = [], skipped
             continue
         result = run_streme(exported.primary, control, folder / "streme", streme, meme_bin)
         discovered[label] = _prefixed(result.motifs, label)
@@ -210,13 +212,11 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                 continue
             write_fasta(folder / "primary.fa", list(zip(primary.id, primary.sequence)))
             write_fasta(folder / "control.fa", list(zip(control.id, control.sequence)))
-            try:
-                control_path, what, n_control = _control_file(folder / "primary.fa", folder / "control.fa", folder,
-                                                              controls, export_options.seed)
-                described[label].update(controls=what, n_control=n_control if n_control is not None else len(control))
-            except MednaError as error:
-                discovered[label], notes[label] = [], f"no matched controls: {error}"
-                described[label]["controls"] = "matched: too few negatives"
+            control_path, about, skipped = _controls_for(folder / "primary.fa", folder / "control.fa", len(control),
+                                                         folder, controls, match_cpg, export_options.seed)
+            described[label].update(about)
+            if skipped:
+                discovered[label], notes[label] = [], skipped
                 continue
             result = run_streme(folder / "primary.fa", control_path, folder / "streme", streme, meme_bin)
             discovered[label] = _prefixed(result.motifs, label)
@@ -276,7 +276,7 @@ def check_controls(controls: str) -> None:
         raise MednaError(f"controls must be one of {', '.join(CONTROLS)}, got {controls!r}")
 
 
-def matched_negatives(data: SequenceSet, seed: int, required: bool) -> Matching | str:
+def matched_negatives(data: SequenceSet, seed: int, required: bool, cpg: bool = False) -> Matching | str:
     """The data's negative windows matched to its positives' GC (indices into the negatives),
     or, when they cannot be matched and ``required`` is false, why not.
 
@@ -288,7 +288,7 @@ def matched_negatives(data: SequenceSet, seed: int, required: bool) -> Matching 
     positives = [s for s, y in zip(data.sequences, labels) if y == 1]
     negatives = [s for s, y in zip(data.sequences, labels) if y == 0]
     try:
-        return match_controls(positives, negatives, seed=seed, what=f"negatives of {data.source}")
+        return match_controls(positives, negatives, cpg=cpg, seed=seed, what=f"negatives of {data.source}")
     except MednaError as error:
         if required:
             raise MednaError(f"--controls matched: {error}", hint=error.hint) from None
@@ -303,24 +303,31 @@ def _describe_matching(matching: Matching | str) -> dict:
             "gc_ks_after": round(float(gc.ks_after), 4)}
 
 
-def _control_file(primary: Path, control: Path, folder: Path, controls: str,
-                  seed: int) -> tuple[Path | None, str, int | None]:
-    """The control FASTA STREME gets (None: its own shuffles), a line saying what it is, and how
-    many it holds when that is not the negatives' count (0 for shuffles); ``matched`` writes
-    ``control_matched.fa`` and ``matching.tsv`` into ``folder``."""
+def _controls_for(primary: Path, control: Path, n_negatives: int, folder: Path, controls: str, cpg: bool,
+                  seed: int) -> tuple[Path | None, dict, str | None]:
+    """The control FASTA STREME gets (None: its own shuffles), what ``sources.tsv`` says of it
+    (``controls``, ``n_control``), and why the source is left out (None: it is not).
+
+    ``matched`` writes ``control_matched.fa`` and ``matching.tsv`` into ``folder``; when the
+    source's negatives cannot be matched, the source is left out rather than run against others.
+    """
     if controls == "negatives":
-        return control, "negatives", None
+        return control, {"controls": "negatives", "n_control": n_negatives}, None
     if controls == "shuffled":
-        return None, "shuffled primaries", 0
+        return None, {"controls": "shuffled primaries", "n_control": 0}, None
     primaries = [sequence for _, sequence, _ in read_records(primary)]
     pool = read_records(control)
-    matching = match_controls(primaries, [sequence for _, sequence, _ in pool], seed=seed,
-                              what=f"control sequences in {control.name}")
+    try:
+        matching = match_controls(primaries, [sequence for _, sequence, _ in pool], cpg=cpg, seed=seed,
+                                  what=f"control sequences in {control.name}")
+    except MednaError as error:
+        return None, {"controls": "matched: too few negatives", "n_control": 0}, f"no matched controls: {error}"
     write_fasta(folder / "control_matched.fa", [pool[i][:2] for i in matching.index])
     matching.quality.to_csv(folder / "matching.tsv", sep="\t", index=False, float_format="%.4g")
     gc = matching.quality.set_index("feature").loc["gc_fraction"]
-    return folder / "control_matched.fa", (f"GC-matched negatives ({int(gc.n_matched)} of {int(gc.n_pool)}; "
-                                           f"GC KS {gc.ks_before:.2f} -> {gc.ks_after:.2f})"), int(gc.n_matched)
+    what = (f"GC-matched negatives ({int(gc.n_matched)} of {int(gc.n_pool)}; "
+            f"GC KS {gc.ks_before:.2f} -> {gc.ks_after:.2f})")
+    return folder / "control_matched.fa", {"controls": what, "n_control": int(gc.n_matched)}, None
 
 
 def _composition_check(scan, data: SequenceSet, matching: Matching | str) -> dict[str, dict]:
@@ -393,7 +400,8 @@ def _discover_null(run_dir: Path, data: SequenceSet, output: Path, sources, **se
     permuted = dataclasses.replace(data, labels=labels, source=f"{data.source} (labels permuted, seed {seed})")
     if settings["export_options"].mode == "tokens":  # token tables are statistics of the true labels
         sources = []
-    settings = {**settings, "matched_windows": matched_negatives(permuted, seed, required=False)}
+    settings = {**settings, "matched_windows": matched_negatives(permuted, seed, required=False,
+                                                                 cpg=settings["match_cpg"])}
     with tempfile.TemporaryDirectory(prefix="medna-null-") as scratch:
         shadow = permuted_run(run_dir, sources, Path(scratch), seed + 1)
         return _discover_once(shadow, permuted, output, sources, draw=False, **settings)
