@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RESULTS, ROOT, SHARED, machine  # noqa: E402
@@ -46,8 +48,15 @@ def main() -> None:
         training[config.parent.name] = {"best_epoch": record["training"]["best_epoch"],
                                         "epochs_run": len(record["training"]["history"]),
                                         "wall_seconds": record["resources"]["wall_seconds"]}
+    jobs = {}  # Snakemake's own record per job: CPU seconds hold even where the machine was shared
+    for record in sorted((output / "benchmarks").rglob("*.tsv")):
+        row = pd.read_csv(record, sep="\t").iloc[0]
+        jobs[str(record.relative_to(output / "benchmarks").with_suffix(""))] = {
+            "wall_seconds": round(float(row.s), 1), "cpu_seconds": round(float(row.cpu_time), 1),
+            "max_rss_mb": round(float(row.max_rss), 1)}
     result = {"machine": machine(), "size": args.size, "cores": args.cores, "command": " ".join(command[1:]),
-              "wall_seconds_this_invocation": round(wall, 1), "run_step_seconds": steps, "training": training,
+              "wall_seconds_this_invocation": round(wall, 1), "jobs": jobs, "run_step_seconds": steps,
+              "training": training,
               "summary": (output / "summary" / "summary.tsv").read_text()}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"workflow_idna_ms_{args.size}.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -179,7 +179,11 @@ def test_the_four_shared_datasets_end_in_a_summary_and_rerun_only_what_was_delet
     assert result.returncode == 0, result.stderr[-3000:]
     changed = {p.relative_to(out).parts[:2] for p, t in before.items() if not p.exists() or p.stat().st_mtime_ns != t}
     assert changed <= {("runs", "5hmC_M.musculus"), ("summary", "summary.tsv"), ("summary", "summary.html"),
-                       ("summary", "provenance.json"), ("logs", "explain"), ("logs", "summary.log")}
+                       ("summary", "provenance.json"), ("logs", "explain"), ("logs", "summary.log"),
+                       ("benchmarks", "explain"), ("benchmarks", "summary.tsv")}
+    # Snakemake's per-job record: wall and CPU seconds, peak memory
+    record = pd.read_csv(out / "benchmarks" / "explain" / "5hmC_M.musculus.tsv", sep="\t")
+    assert {"s", "cpu_time", "max_rss"} <= set(record.columns) and record.s.iloc[0] > 0
     assert (out / "runs" / "5hmC_M.musculus" / "report.html").exists()
     # the resumed run redid its report only: the model steps kept their outputs
     cad = out / "runs" / "5hmC_M.musculus" / "cad_kmer.tsv"
