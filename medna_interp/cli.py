@@ -370,7 +370,7 @@ def _cwga_arguments(parser: argparse.ArgumentParser) -> None:
                        help="drop tokens seen fewer times (both classes together) from cwga_*.tsv (default: 3)")
     group.add_argument("--strand-check", action="store_true",
                        help="also predict and explain each selected window's reverse complement and compare the "
-                            "mapped-back attributions (strand.tsv): twice CWGA's cost")
+                            "mapped-back attributions (strand_cwga.tsv): twice CWGA's cost")
     group.add_argument("--rc-average", action="store_true",
                        help="for strand-symmetric marks (5mC/5hmC at CpG): store each window's per-base "
                             "attributions as the mean of both strands (implies --strand-check)")

@@ -33,7 +33,7 @@ from .models.checkpoint import from_pretrained
 from .models.dnabert import load_dnabert
 from .models.dnabert2 import load_dnabert2
 from .models.medna_dfm import MednaDFM
-from .motifs.discover import DatabaseChoice, check_controls, discover, matched_negatives
+from .motifs.discover import DatabaseChoice, check_controls, discover
 from .motifs.export import ExportOptions
 from .motifs.meme import find_tool
 from .motifs.motif import read_meme
@@ -558,8 +558,6 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
                                           permute_labels=permute_labels), seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
     check_motif_options(database, meme_bin, backend, controls)
-    if controls == "matched":  # too few negatives to match is found before any STREME run
-        matched_negatives(data, export_options.seed, required=True, cpg=match_cpg)
     upstream = upstream_ids(payload["steps"], "motifs")
     record: dict = {}
     with step_outputs(run_dir, "motifs", record) as stage:

@@ -31,8 +31,7 @@ from ..models.attention import LayerInput, check_heads, cls_attention_row, layer
 from ..models.medna_dfm import MednaDFM
 from ..precision import autocast
 from ..tokenize import TokenBatch, span_cover
-from .stats import (adjusted_q, benjamini_hochberg, cohens_d, stratified_contrast, stratified_welch_p,
-                    token_occurrences, welch_p)
+from .stats import adjusted_q, benjamini_hochberg, cohens_d, stratified_statistics, token_occurrences, welch_p
 
 VIEWS = ("kmer", "bpe")
 TOKEN_COLUMNS = ["token", "cad", "p_value", "q_value", "mean_pos", "mean_neg", "sd_pos", "sd_neg",
@@ -202,9 +201,9 @@ def token_statistics(tokens: list[list[str]], scores: list[np.ndarray], labels: 
     """CAd, Welch p and BH q per token string, from every occurrence (or per-window means).
 
     With ``strata`` (shape (N windows,)), ``cad_adj``, ``p_adj`` and ``q_adj``: Cohen's d within
-    each stratum combined by inverse variance (:func:`~medna_interp.interpret.stats.stratified_contrast`);
-    p from a Welch test in each stratum combined by Stouffer's method
-    (:func:`~medna_interp.interpret.stats.stratified_welch_p`), and its BH q. Without, NaN."""
+    each stratum combined by inverse variance; p from a Welch test in each stratum combined by
+    Stouffer's method (:func:`~medna_interp.interpret.stats.stratified_statistics`), and its BH q.
+    Without, NaN."""
     frame = token_occurrences(tokens, scores, labels)
     if per_sequence_mean:
         frame = frame.groupby(["window", "token", "label"], as_index=False)["score"].mean()
@@ -223,12 +222,8 @@ def token_statistics(tokens: list[list[str]], scores: list[np.ndarray], labels: 
         "n_pos": args[4], "n_neg": args[5],
     }, columns=TOKEN_COLUMNS)
     if strata is not None and len(table):
-        # the effect size combines the strata's d; its test, like the unadjusted one, is Welch's, per
-        # stratum (d's large-sample variance assumes equal spreads, and a normal approximation
-        # would flatter strata that hold a token a few times)
-        effect = stratified_contrast(frame, strata, min_samples).reindex(table.token)
-        table["cad_adj"] = effect.estimate.to_numpy()
-        table["p_adj"] = stratified_welch_p(frame, strata, min_samples).reindex(table.token).to_numpy()
+        adjusted = stratified_statistics(frame, strata, min_samples).reindex(table.token)
+        table["cad_adj"], table["p_adj"] = adjusted.estimate.to_numpy(), adjusted.p.to_numpy()
         table["q_adj"] = adjusted_q(table.p_adj.to_numpy())
     return table.sort_values(["cad", "token"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
@@ -276,9 +271,13 @@ def cad(model: MednaDFM | None, sequences: Sequence[str], labels: np.ndarray, *,
     return CadResult(tables, profiles, options)
 
 
+def _smaller_class(labels: np.ndarray) -> int:
+    return int(min((np.asarray(labels) == value).sum() for value in (0, 1)))
+
+
 def check_gc_strata(gc_strata: int, labels: np.ndarray, what: str = "windows") -> None:
     """``gc_strata`` between 1 and the number of ``what`` of the smaller class."""
-    smaller = int(min((np.asarray(labels) == value).sum() for value in (0, 1)))
+    smaller = _smaller_class(labels)
     if smaller == 0:  # one class only: the selection says so in its own words
         return
     if not 1 <= gc_strata <= smaller:
@@ -290,7 +289,7 @@ def usable_strata(gc_strata: int, labels: np.ndarray) -> int:
     """``gc_strata``, or fewer when the smaller class has fewer windows than that (a small selection)."""
     if gc_strata < 1:
         raise MednaError(f"gc_strata must be at least 1, got {gc_strata}")
-    return max(1, min(gc_strata, int(min((np.asarray(labels) == value).sum() for value in (0, 1)))))
+    return max(1, min(gc_strata, _smaller_class(labels)))
 
 
 def write_cad(result: CadResult, directory: str | os.PathLike) -> None:

@@ -34,7 +34,7 @@ from ..predict import collect
 from ..tokenize import TokenBatch, span_cover
 from ..composition import gc_strata as strata_of
 from .cad import usable_strata
-from .stats import adjusted_q, contrast_columns, stratified_contrast, stratified_welch_p, token_occurrences
+from .stats import adjusted_q, contrast_columns, stratified_statistics, token_occurrences
 
 VIEWS = ("kmer", "bpe")
 BASELINES = ("pad", "mask", "zero")
@@ -234,9 +234,8 @@ def aggregate_tokens(attribution: ViewAttribution, labels: np.ndarray, min_count
         "scaled_contribution": contribution / peak if peak > 0 else contribution,
     }, columns=TOKEN_COLUMNS)
     if strata is not None and len(table):
-        adjusted = stratified_contrast(frame, strata, standardized=False, absent_as_zero=True).reindex(table.token)
-        table["contribution_adj"] = adjusted.estimate.to_numpy()
-        table["p_adj"] = stratified_welch_p(frame, strata, absent_as_zero=True).reindex(table.token).to_numpy()
+        adjusted = stratified_statistics(frame, strata, standardized=False, absent_as_zero=True).reindex(table.token)
+        table["contribution_adj"], table["p_adj"] = adjusted.estimate.to_numpy(), adjusted.p.to_numpy()
         table["q_adj"] = adjusted_q(table.p_adj.to_numpy())
     return table.sort_values(["summed_contribution", "token"], ascending=[False, True],
                              kind="stable").reset_index(drop=True)

@@ -3,8 +3,6 @@ stratified by window composition."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -69,18 +67,23 @@ def token_occurrences(tokens: list[list[str]], scores: list[np.ndarray], labels:
     return frame
 
 
-def stratified_contrast(frame: pd.DataFrame, strata: np.ndarray, min_samples: int = 2,
-                        standardized: bool = True, absent_as_zero: bool = False) -> pd.DataFrame:
-    """Positives-vs-negatives contrast of each token within strata of windows, combined across
-    strata by inverse variance (fixed effect): the adjusted effect size. Its test is
-    :func:`stratified_welch_p`.
+def stratified_statistics(frame: pd.DataFrame, strata: np.ndarray, min_samples: int = 2,
+                          standardized: bool = True, absent_as_zero: bool = False) -> pd.DataFrame:
+    """Positives-vs-negatives contrast of each token within strata of windows: the adjusted
+    effect size and its test.
 
-    Within stratum s a token gives either Cohen's d (``standardized``) with its large-sample
-    variance (n1 + n2) / (n1 n2) + d^2 / (2 (n1 + n2)) (Hedges & Olkin), or the raw mean
-    difference with its Welch variance s1^2/n1 + s2^2/n2. Strata where the token has fewer
-    than ``min_samples`` occurrences in a class, or no spread, are left out; with
-    ``absent_as_zero`` (the raw difference only) a class without the token in a stratum counts
-    as mean 0 with no variance, CWGA's convention: the token adds no attribution there.
+    ``estimate``: within stratum s a token gives either Cohen's d (``standardized``) with its
+    large-sample variance (n1 + n2) / (n1 n2) + d^2 / (2 (n1 + n2)) (Hedges & Olkin), or the raw
+    mean difference with its Welch variance s1^2/n1 + s2^2/n2; the strata are combined by inverse
+    variance (fixed effect), with its ``se``. ``p``: a Welch t-test in each stratum (its exact
+    small-sample p; d's variance assumes equal spreads, and a normal approximation would flatter
+    strata that hold a token a few times), turned into a signed z and combined by Stouffer's
+    method with weights sqrt(n1 n2 / (n1 + n2)): the stratified form of the unadjusted Welch test.
+
+    Strata where the token has fewer than ``min_samples`` (at least 2) occurrences in a class
+    are left out; with ``absent_as_zero`` (the raw difference only) a class without the token in a
+    stratum counts as mean 0 with no variance, CWGA's convention: the token adds no attribution
+    there (the other class's mean is then tested against 0).
 
     Parameters
     ----------
@@ -90,35 +93,53 @@ def stratified_contrast(frame: pd.DataFrame, strata: np.ndarray, min_samples: in
 
     Returns
     -------
-    DataFrame indexed by token: ``estimate``, its ``se`` and ``strata_used`` (NaN estimate
-    where no stratum qualifies)
+    DataFrame indexed by token: ``estimate``, ``se``, ``p`` and ``strata_used`` (NaN where no
+    stratum qualifies)
     """
-    cells = _strata_cells(frame, strata)
-    n_pos, n_neg, mean_pos, mean_neg, var_pos, var_neg = cells.arrays
+    if absent_as_zero and standardized:
+        raise ValueError("absent_as_zero applies to the raw difference only")
+    frame = frame.assign(stratum=np.asarray(strata)[frame["window"].to_numpy()])
+    grouped = frame.groupby(["token", "stratum", "label"])["score"].agg(["mean", "var", "count"]).unstack("label")
+    grouped = grouped.reindex(columns=pd.MultiIndex.from_product([["mean", "var", "count"], [0, 1]]))
+    n_pos, n_neg = grouped[("count", 1)].fillna(0).to_numpy(), grouped[("count", 0)].fillna(0).to_numpy()
     least = max(min_samples, 2)
     usable = (n_pos >= least) & (n_neg >= least)
-    if absent_as_zero and not standardized:
+    if absent_as_zero:
         usable |= ((n_pos >= least) & (n_neg == 0)) | ((n_neg >= least) & (n_pos == 0))
-        mean_pos, mean_neg = np.where(n_pos == 0, 0.0, mean_pos), np.where(n_neg == 0, 0.0, mean_neg)
-        var_pos, var_neg = np.where(n_pos == 0, 0.0, var_pos), np.where(n_neg == 0, 0.0, var_neg)
-        n_pos, n_neg = np.where(n_pos == 0, 1.0, n_pos), np.where(n_neg == 0, 1.0, n_neg)
+    # an absent class: mean 0, no variance (only reachable with absent_as_zero)
+    mean_pos, mean_neg = (np.where(n > 0, grouped[("mean", c)].to_numpy(), 0.0) for n, c in ((n_pos, 1), (n_neg, 0)))
+    var_pos, var_neg = (np.where(n > 0, grouped[("var", c)].to_numpy(), 0.0) for n, c in ((n_pos, 1), (n_neg, 0)))
     with np.errstate(divide="ignore", invalid="ignore"):
+        part_pos = np.where(n_pos > 0, var_pos / n_pos, 0.0)
+        part_neg = np.where(n_neg > 0, var_neg / n_neg, 0.0)
+        difference = mean_pos - mean_neg
         if standardized:
             effect = cohens_d(mean_pos, mean_neg, var_pos, var_neg, n_pos, n_neg)
             variance = (n_pos + n_neg) / (n_pos * n_neg) + effect ** 2 / (2 * (n_pos + n_neg))
         else:
-            effect = mean_pos - mean_neg
-            variance = var_pos / n_pos + var_neg / n_neg
-    usable &= np.isfinite(effect) & np.isfinite(variance) & (variance > 0)
-    weight = np.where(usable, 1.0 / np.where(usable, variance, 1.0), 0.0)
-    per_stratum = pd.DataFrame({"token": cells.tokens, "weight": weight,
-                                "weighted": np.where(usable, effect, 0.0) * weight, "used": usable.astype(int)})
-    combined = per_stratum.groupby("token", sort=False)[["weight", "weighted", "used"]].sum()
+            effect, variance = difference, part_pos + part_neg
+        weighted = usable & np.isfinite(effect) & np.isfinite(variance) & (variance > 0)
+        weight = np.where(weighted, 1.0 / np.where(weighted, variance, 1.0), 0.0)
+        # Welch per stratum, then Stouffer
+        spread = part_pos + part_neg
+        dof = spread ** 2 / (np.where(n_pos > 1, part_pos ** 2 / (n_pos - 1), 0.0)
+                             + np.where(n_neg > 1, part_neg ** 2 / (n_neg - 1), 0.0))
+        p = np.where(spread > 0, 2 * stats.t.sf(np.abs(difference) / np.sqrt(spread), dof),
+                     np.where(difference == 0, 1.0, 0.0))
+        z = np.sign(difference) * stats.norm.isf(np.clip(np.nan_to_num(p, nan=1.0), 1e-300, 1.0) / 2)
+        stouffer = np.where(usable, np.sqrt(np.maximum(n_pos, 1) * np.maximum(n_neg, 1)
+                                            / (np.maximum(n_pos, 1) + np.maximum(n_neg, 1))), 0.0)
+    parts = pd.DataFrame({"token": grouped.index.get_level_values("token"), "weight": weight,
+                          "weighted": np.where(weighted, effect, 0.0) * weight, "used": weighted.astype(int),
+                          "wz": np.where(usable, stouffer * z, 0.0), "w2": stouffer ** 2})
+    combined = parts.groupby("token", sort=False)[["weight", "weighted", "used", "wz", "w2"]].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         estimate = np.where(combined.weight > 0, combined.weighted / combined.weight, np.nan)
         se = np.where(combined.weight > 0, 1.0 / np.sqrt(combined.weight), np.nan)
-    return pd.DataFrame({"estimate": estimate, "se": se, "strata_used": combined.used.to_numpy()},
-                        index=combined.index)
+        total = np.where(combined.w2 > 0, combined.wz / np.sqrt(combined.w2), np.nan)
+    return pd.DataFrame({"estimate": estimate, "se": se,
+                         "p": np.where(np.isfinite(total), 2 * stats.norm.sf(np.abs(total)), np.nan),
+                         "strata_used": combined.used.to_numpy()}, index=combined.index)
 
 
 def adjusted_q(p: np.ndarray) -> np.ndarray:
@@ -128,52 +149,3 @@ def adjusted_q(p: np.ndarray) -> np.ndarray:
     finite = np.isfinite(p)
     q[finite] = benjamini_hochberg(p[finite])
     return q
-
-
-def stratified_welch_p(frame: pd.DataFrame, strata: np.ndarray, min_samples: int = 2,
-                       absent_as_zero: bool = False) -> pd.Series:
-    """Two-sided p per token of the positives-vs-negatives difference within strata: a Welch
-    t-test in each stratum (its exact small-sample p), turned into a signed z and combined by
-    Stouffer's method with weights sqrt(n1 n2 / (n1 + n2)): the stratified form of the
-    unadjusted Welch test. Strata with fewer than ``min_samples`` (at least 2) occurrences in a
-    class are left out, unless ``absent_as_zero`` and the class has none (then the other class's
-    mean is tested against 0); a token with no stratum left gets NaN."""
-    cells = _strata_cells(frame, strata)
-    n_pos, n_neg, mean_pos, mean_neg, var_pos, var_neg = cells.arrays
-    least = max(min_samples, 2)
-    usable = (n_pos >= least) & (n_neg >= least)
-    if absent_as_zero:
-        usable |= ((n_pos >= least) & (n_neg == 0)) | ((n_neg >= least) & (n_pos == 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        part_pos = np.where(n_pos > 0, var_pos / n_pos, 0.0)
-        part_neg = np.where(n_neg > 0, var_neg / n_neg, 0.0)
-        difference = np.where(n_pos > 0, mean_pos, 0.0) - np.where(n_neg > 0, mean_neg, 0.0)
-        spread = part_pos + part_neg
-        dof = spread ** 2 / (np.where(n_pos > 1, part_pos ** 2 / (n_pos - 1), 0.0)
-                             + np.where(n_neg > 1, part_neg ** 2 / (n_neg - 1), 0.0))
-        p = np.where(spread > 0, 2 * stats.t.sf(np.abs(difference) / np.sqrt(spread), dof),
-                     np.where(difference == 0, 1.0, 0.0))
-        z = np.sign(difference) * stats.norm.isf(np.clip(np.nan_to_num(p, nan=1.0), 1e-300, 1.0) / 2)
-        weight = np.where(usable, np.sqrt(np.maximum(n_pos, 1) * np.maximum(n_neg, 1)
-                                          / (np.maximum(n_pos, 1) + np.maximum(n_neg, 1))), 0.0)
-    parts = pd.DataFrame({"token": cells.tokens, "wz": np.where(usable, weight * z, 0.0), "w2": weight ** 2})
-    combined = parts.groupby("token", sort=False)[["wz", "w2"]].sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        total = np.where(combined.w2 > 0, combined.wz / np.sqrt(combined.w2), np.nan)
-    return pd.Series(np.where(np.isfinite(total), 2 * stats.norm.sf(np.abs(total)), np.nan), index=combined.index)
-
-
-class _Cells(NamedTuple):
-    tokens: np.ndarray
-    arrays: tuple
-
-
-def _strata_cells(frame: pd.DataFrame, strata: np.ndarray) -> _Cells:
-    """Per (token, stratum): n, mean and variance of each class (n_pos, n_neg, mean_pos, mean_neg, var_pos, var_neg)."""
-    frame = frame.assign(stratum=np.asarray(strata)[frame["window"].to_numpy()])
-    grouped = frame.groupby(["token", "stratum", "label"])["score"].agg(["mean", "var", "count"]).unstack("label")
-    grouped = grouped.reindex(columns=pd.MultiIndex.from_product([["mean", "var", "count"], [0, 1]]))
-    arrays = (grouped[("count", 1)].fillna(0).to_numpy(), grouped[("count", 0)].fillna(0).to_numpy(),
-              grouped[("mean", 1)].to_numpy(), grouped[("mean", 0)].to_numpy(),
-              grouped[("var", 1)].to_numpy(), grouped[("var", 0)].to_numpy())
-    return _Cells(grouped.index.get_level_values("token").to_numpy(), arrays)
