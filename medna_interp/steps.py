@@ -600,9 +600,8 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     payload, motifs = _discovered_motifs(run_dir, "ablate")
     if flank < 0:
         raise MednaError(f"flank must not be negative, got {flank}")
-    inputs = payload["steps"]["cad"]["inputs"]
+    data, inputs = run_data(run_dir, common.length)  # a run made by `cwga` alone has no CAD step
     model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
-    data, _ = run_data(run_dir, common.length)
     sites_path = run_dir / "motifs" / "sites.tsv"
     sites = pd.read_csv(sites_path, sep="\t", dtype={"id": str}) if sites_path.exists() else \
         pd.DataFrame(columns=["motif", "id", "label", "start", "end"])
@@ -649,7 +648,7 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     payload, motifs = _discovered_motifs(run_dir, "insert")
     if n_backgrounds < 1 or bootstrap < 0 or max_evalue < 0:
         raise MednaError("insertion needs at least one background, and a non-negative bootstrap and E-value gate")
-    inputs = payload["steps"]["cad"]["inputs"]
+    data, inputs = run_data(run_dir, common.length)
     matrices = run_motif_matrices(run_dir)
     evalues = pd.to_numeric(motifs.evalue, errors="coerce")
     tested = motifs[(evalues <= max_evalue) & motifs.motif.isin(list(matrices))]
@@ -659,7 +658,6 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     result = None
     if placeables:
         model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
-        data, _ = run_data(run_dir, common.length)
         result = insert(model, data, placeables, background=background, n_backgrounds=n_backgrounds, strand=strand,
                         consensus=consensus, bootstrap=bootstrap, seed=common.seed,
                         batch_size=max(common.batch_size, 256))
@@ -783,12 +781,12 @@ def run_faithfulness(run_dir: str | os.PathLike, *, truth: str | os.PathLike | N
             raise MednaError(f"{truth}: none of its window ids are in the run's data ({data.source})",
                              hint="give the sites.tsv that 'medna-interp synth' wrote with this data")
         mask = planted_mask(shared, truth, data.length)
-    model = model or load_checkpoint(payload["steps"]["cad"]["inputs"]["checkpoint"]["path"], common)
+    model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
     result = faithfulness(model, sequences, {name: np.stack([values[i] for i in shared])
                                              for name, values in per_source.items()},
                           truth=mask, seed=common.seed, batch_size=max(common.batch_size, 256))
     upstream = upstream_ids(payload["steps"], "faithfulness")
-    paths = {name: entry["path"] for name, entry in payload["steps"]["cad"]["inputs"].items()}
+    paths = {name: entry["path"] for name, entry in inputs.items()}
     if truth is not None:
         paths["truth"] = str(truth)
     record = _record("faithfulness", {"truth": str(truth) if truth else None}, paths, common, upstream,

@@ -302,6 +302,18 @@ def test_faithfulness_ranks_cwga_and_ism_above_random(finished_run, tmp_path, ca
     assert f"medna-interp motifs {run_dir}" in capsys.readouterr().err
 
 
+def test_faithfulness_reads_a_run_that_cwga_made_alone(tmp_path):
+    # the data and checkpoint come from the CWGA step's record when there is no CAD step
+    data = write_synthetic(tmp_path / "d", n_train=0, n_test=120, seed=4) / "test.tsv"
+    run_dir = tmp_path / "run"
+    assert main(["cwga", str(DEMO_CHECKPOINT), str(data), "-o", str(run_dir), "--n-samples", "20", "--steps", "10",
+                 "--device", "cpu"]) == 0
+    assert main(["faithfulness", str(run_dir), "--device", "cpu"]) == 0
+    table = pd.read_csv(run_dir / "faithfulness.tsv", sep="\t").set_index("method")
+    assert set(table.index) == {"cwga_kmer", "cwga_bpe", "random"}
+    assert read_provenance(run_dir)["steps"]["faithfulness"]["inputs"]["checkpoint"]["path"] == str(DEMO_CHECKPOINT)
+
+
 def test_deletion_keeps_the_centre_and_the_composition():
     import numpy as np
 
