@@ -35,6 +35,8 @@ def main() -> None:
                "--profile", str(ROOT / "pipelines" / "profiles" / "local"), "--cores", str(args.cores),
                "--config", f"data_root={SHARED}", f"output={output}", f"size={args.size}", "max_windows=0",
                f"threads={args.cores}", "train_options=", "run_options="]
+    # a run killed part-way leaves Snakemake's lock behind; resuming must clear it first
+    subprocess.run(command + ["--unlock"], cwd=ROOT, check=True, capture_output=True)
     start = time.time()
     subprocess.run(command, cwd=ROOT, check=True)
     wall = time.time() - start

@@ -116,14 +116,26 @@ def test_a_grammar_of_composition_alone(confounded):
     assert gc[table.label == 1].mean() - gc[table.label == 0].mean() > 0.1
 
 
-@needs_demo
-def test_unadjusted_cad_finds_composition_and_adjusted_cad_does_not(confounded):
+@pytest.fixture(scope="module")
+def confounded_model(confounded, tmp_path_factory):
+    """A tiny model trained on the confounded grammar: all it can learn is composition."""
+    from medna_interp.train import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("confounded_model")
+    data = write_synthetic(folder / "data", Grammar.from_file(confounded.parent / "gc.yaml"), n_train=3000,
+                           n_test=0, seed=2)
+    config = TrainConfig(epochs=5, lr=1e-3, fgm_epsilon=0.0, augment=0.0, patience=5, seed=0)
+    path, _ = train(data / "train.tsv", folder / "model", size="tiny", config=config, device="cpu", progress=False)
+    return path
+
+
+def test_unadjusted_cad_finds_composition_and_adjusted_cad_does_not(confounded, confounded_model):
     from medna_interp.interpret.cad import cad
     from medna_interp.io import read_sequences
     from medna_interp.models.checkpoint import from_pretrained
 
     data = read_sequences(confounded / "test.tsv")
-    result = cad(from_pretrained(DEMO_CHECKPOINT), data.sequences, data.labels, gc_strata=5)
+    result = cad(from_pretrained(confounded_model), data.sequences, data.labels, gc_strata=5)
     unadjusted = sum(int((table.q_value < 0.01).sum()) for table in result.tokens.values())
     adjusted = sum(int((table.q_adj < 0.01).sum()) for table in result.tokens.values())
     assert unadjusted >= 10 and adjusted == 0, (unadjusted, adjusted)

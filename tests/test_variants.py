@@ -30,21 +30,33 @@ def _write(path, lines):
     return path
 
 
-def test_destroying_the_planted_gagg_ranks_in_the_top_tenth(data_path, positive, tmp_path, capsys):
-    ident, window = positive
-    variants = _write(tmp_path / "v.tsv", ["id\twindow_id\tsequence\tposition\tref\talt",
-                                           f"core\t{ident}\t\t22\tG\tT",
-                                           f"far\t\t{window}\t2\t{window[1]}\t{'A' if window[1] != 'A' else 'C'}"])
+def test_destroying_the_planted_gagg_ranks_in_the_top_tenth(data_path, tmp_path, capsys):
+    # The demo grammar is an AND of two motifs, so a change to any planted base breaks the call:
+    # GAGG's three non-centre bases and the A-tract's five give 24 changes that each drop the
+    # log-odds by about 10, and which of them ranks first in a window is noise among equals.
+    # The claim is therefore per window: its most damaging GAGG-breaking change is among the
+    # top tenth of all 3 L changes, in most positive windows.
+    data = read_sequences(data_path)
+    windows = [(i, s) for i, s, y in zip(data.ids, data.sequences, data.labels) if y == 1 and s[19:23] == "GAGG"][:20]
+    lines = ["id\twindow_id\tsequence\tposition\tref\talt"]
+    for ident, window in windows:
+        lines += [f"{ident}:{p + 1}{alt}\t{ident}\t\t{p + 1}\t{window[p]}\t{alt}"
+                  for p in (19, 21, 22) for alt in "ACGT" if alt != window[p]]
+    first = windows[0][1]
+    lines.append(f"far\t\t{first}\t2\t{first[1]}\t{'A' if first[1] != 'A' else 'C'}")
     out = tmp_path / "out"
-    assert main(["variants", str(DEMO_CHECKPOINT), str(variants), "-o", str(out), "--data", str(data_path),
-                 "--device", "cpu"]) == 0
-    table = pd.read_csv(out / "variants.tsv", sep="\t", keep_default_na=False).set_index("id")
-    core = table.loc["core"]
-    assert core.window_id == ident and core.n_changes == 3 * 41
-    assert core.rank_fraction <= 0.10 and core.delta_logit < 0 and core.p_alt < core.p_ref
-    assert table.loc["far"].rank_by_drop > core.rank_by_drop
+    assert main(["variants", str(DEMO_CHECKPOINT), str(_write(tmp_path / "v.tsv", lines)), "-o", str(out),
+                 "--data", str(data_path), "--device", "cpu"]) == 0
+    table = pd.read_csv(out / "variants.tsv", sep="\t", keep_default_na=False)
+    core = table[table.id != "far"]
+    assert len(core) == 9 * len(windows) and (core.n_changes == 3 * 41).all()
+    assert (core.delta_logit < 0).all() and (core.p_alt < core.p_ref).all()
+    strongest = core.groupby("window_id").rank_fraction.min()
+    assert (strongest <= 0.10).mean() >= 0.8
+    far = table.set_index("id").loc["far"]
+    assert far.rank_by_drop > core[core.window_id == windows[0][0]].rank_by_drop.min()
     assert (out / "provenance.json").exists()
-    assert "core: G22T" in capsys.readouterr().out
+    assert f"{windows[0][0]}:22T: G22T" in capsys.readouterr().out
 
 
 def test_scores_and_ranks_agree_with_saturation_mutagenesis(positive):
