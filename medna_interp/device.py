@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import random
 
 import numpy as np
@@ -10,6 +13,10 @@ import torch
 from .errors import MednaError
 
 DEVICES = ("auto", "cpu", "cuda")
+try:
+    _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None)
+except (OSError, TypeError):  # no C library to load by name (Windows)
+    _LIBC = None
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -27,3 +34,24 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+
+def trim_heap() -> None:
+    """Hand the heap pages that glibc keeps after ``free`` back to the system.
+
+    The many differently shaped tensors of batched inference fragment the heap so that
+    glibc can reuse little of it: scoring 4 small models on the 4 shared test sets in one
+    process grew to 8.9 GB resident (2.4 GB trimming between models). A no-op off glibc.
+    """
+    trim = getattr(_LIBC, "malloc_trim", None)  # glibc only (not macOS, musl or Windows)
+    if trim is not None:
+        trim(0)
+
+
+def release_memory() -> None:
+    """Free what a finished model or batch left behind: Python garbage, the CUDA cache, the heap."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    trim_heap()

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .baseline import is_baseline, load_baselines
-from .device import resolve_device
+from .device import release_memory, resolve_device
 from .errors import MednaError
 from .io import read_sequences
 from .metrics import binary_metrics, roc_points
@@ -111,6 +111,7 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
                 metrics = binary_metrics(data.labels, probabilities)
                 rows.append({"checkpoint": label, "dataset": dataset, **metrics.to_dict()})
                 roc.extend((label, dataset, *point) for point in roc_points(data.labels, probabilities))
+                release_memory()
 
     inputs = {f"checkpoint:{n}": p for n, p in zip(checkpoint_names, checkpoints)} | \
         {f"test:{n}": p for n, p in zip(dataset_names, test_sets)} | ({"negatives": negatives} if negatives else {})
