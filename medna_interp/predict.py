@@ -12,6 +12,9 @@ from .io import SequenceSet
 from .models.medna_dfm import MednaDFM
 from .outputs import atomic_file
 
+#: batches between heap trims in :func:`collect`: a trim takes microseconds, a batch milliseconds
+TRIM_EVERY = 32
+
 
 def collect(model: MednaDFM, sequences: list[str], fields: tuple[str, ...] = ("probabilities",),
             batch_size: int = 64) -> dict[str, np.ndarray]:
@@ -45,9 +48,6 @@ def predict_proba(model: MednaDFM, sequences: list[str], batch_size: int = 64) -
 
 
 #: the start of the header :func:`write_predictions` writes (how a rerun recognises its own file)
-#: batches between heap trims in :func:`collect` (a trim costs about a millisecond)
-TRIM_EVERY = 32
-
 HEADER = "id\tsequence\tp_modified\tlabel_pred"
 
 
