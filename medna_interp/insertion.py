@@ -42,6 +42,8 @@ COLUMNS = ["motif", "role", "sequence", "strand", "offset", "background", "n", "
 PAIR_COLUMNS = ["motif_a", "strand_a", "offset_a", "motif_b", "offset_b", "orientation", "background", "n",
                 "mean_delta_p", "ci_low", "ci_high", "delta_p_given_a", "given_a_low", "given_a_high", "interaction",
                 "interaction_low", "interaction_high", "mean_delta_logit"]
+
+
 @dataclass(frozen=True)
 class Placeable:
     """A motif to insert: a name, its IUPAC ``consensus`` and, for a discovered motif, its

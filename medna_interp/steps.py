@@ -525,16 +525,23 @@ def _record(step: str, options: dict, paths: dict[str, str], common: Common, ups
     return record
 
 
-def run_data(run_dir: str | os.PathLike, length: int | None = 41):
-    """The labelled windows a run was made from, as recorded by its CAD or CWGA step."""
+def run_inputs(run_dir: str | os.PathLike) -> dict:
+    """The inputs (data, checkpoint, ...) a run was made from, as recorded by its CAD step or,
+    in a run made by ``cwga`` alone, its CWGA step."""
     steps = read_provenance(run_dir).get("steps", {}) if Path(run_dir).is_dir() else {}
     for step in ("cad", "cwga"):
         inputs = steps.get(step, {}).get("inputs", {})
         if "data" in inputs:
-            negatives = inputs.get("negatives", {}).get("path")
-            return read_sequences(inputs["data"]["path"], negatives=negatives, length=length), inputs
+            return inputs
     raise MednaError(f"{run_dir}: not a run directory with CAD or CWGA results",
                      hint="run 'medna-interp cad CKPT DATA -o RUN_DIR' or 'medna-interp run' first")
+
+
+def run_data(run_dir: str | os.PathLike, length: int | None = 41):
+    """The labelled windows a run was made from, and the inputs of :func:`run_inputs`."""
+    inputs = run_inputs(run_dir)
+    negatives = inputs.get("negatives", {}).get("path")
+    return read_sequences(inputs["data"]["path"], negatives=negatives, length=length), inputs
 
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
@@ -600,7 +607,7 @@ def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = 
     payload, motifs = _discovered_motifs(run_dir, "ablate")
     if flank < 0:
         raise MednaError(f"flank must not be negative, got {flank}")
-    data, inputs = run_data(run_dir, common.length)  # a run made by `cwga` alone has no CAD step
+    data, inputs = run_data(run_dir, common.length)
     model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
     sites_path = run_dir / "motifs" / "sites.tsv"
     sites = pd.read_csv(sites_path, sep="\t", dtype={"id": str}) if sites_path.exists() else \
@@ -648,7 +655,7 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     payload, motifs = _discovered_motifs(run_dir, "insert")
     if n_backgrounds < 1 or bootstrap < 0 or max_evalue < 0:
         raise MednaError("insertion needs at least one background, and a non-negative bootstrap and E-value gate")
-    data, inputs = run_data(run_dir, common.length)
+    inputs = run_inputs(run_dir)
     matrices = run_motif_matrices(run_dir)
     evalues = pd.to_numeric(motifs.evalue, errors="coerce")
     tested = motifs[(evalues <= max_evalue) & motifs.motif.isin(list(matrices))]
@@ -658,6 +665,7 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     result = None
     if placeables:
         model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
+        data, _ = run_data(run_dir, common.length)
         result = insert(model, data, placeables, background=background, n_backgrounds=n_backgrounds, strand=strand,
                         consensus=consensus, bootstrap=bootstrap, seed=common.seed,
                         batch_size=max(common.batch_size, 256))

@@ -112,16 +112,15 @@ def stratified_statistics(frame: pd.DataFrame, strata: np.ndarray, min_samples: 
     with np.errstate(divide="ignore", invalid="ignore"):
         part_pos = np.where(n_pos > 0, var_pos / n_pos, 0.0)
         part_neg = np.where(n_neg > 0, var_neg / n_neg, 0.0)
-        difference = mean_pos - mean_neg
+        difference, spread = mean_pos - mean_neg, part_pos + part_neg  # spread: Welch's variance of the difference
         if standardized:
             effect = cohens_d(mean_pos, mean_neg, var_pos, var_neg, n_pos, n_neg)
             variance = (n_pos + n_neg) / (n_pos * n_neg) + effect ** 2 / (2 * (n_pos + n_neg))
         else:
-            effect, variance = difference, part_pos + part_neg
+            effect, variance = difference, spread
         weighted = usable & np.isfinite(effect) & np.isfinite(variance) & (variance > 0)
         weight = np.where(weighted, 1.0 / np.where(weighted, variance, 1.0), 0.0)
         # Welch per stratum, then Stouffer
-        spread = part_pos + part_neg
         dof = spread ** 2 / (np.where(n_pos > 1, part_pos ** 2 / (n_pos - 1), 0.0)
                              + np.where(n_neg > 1, part_neg ** 2 / (n_neg - 1), 0.0))
         p = np.where(spread > 0, 2 * stats.t.sf(np.abs(difference) / np.sqrt(spread), dof),

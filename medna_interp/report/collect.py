@@ -202,7 +202,7 @@ def _strands(steps: dict) -> dict | None:
 
     methods = [row for check in checks for row in check["methods"]]
     return {"consistent": is_consistent(methods), "methods": methods,
-            "rc_average": bool(steps["cwga"].get("strand", {}).get("rc_average"))}
+            "rc_average": bool((steps.get("cwga", {}).get("strand") or {}).get("rc_average"))}
 
 
 def _gated(motifs: pd.DataFrame) -> pd.DataFrame:
