@@ -53,6 +53,10 @@ CONFIGS = {
     "tiny-aug0.2-e30": ("tiny", {"augment": 0.2, "epochs": 30}, {}),
     "tiny-aug0.25-e30": ("tiny", {"augment": 0.25, "epochs": 30}, {}),
     "small-aug0.2-e40": ("small", {"augment": 0.2, "epochs": 40}, {}),
+    "tiny-rc0.5": ("tiny", {"rc_augment": 0.5}, {}),
+    "tiny-e200-p20": ("tiny", {"epochs": 200, "patience": 20}, {}),
+    "tiny-e200-p20-aug0.3": ("tiny", {"epochs": 200, "patience": 20, "augment": 0.3}, {}),
+    "tiny-e200-p20-wd0.05": ("tiny", {"epochs": 200, "patience": 20, "weight_decay": 0.05}, {}),
     "tiny-kmer-only": ("tiny", {}, {"fusion": "kmer_only"}),
     "tiny-concat": ("tiny", {}, {"fusion": "concat"}),
     # with --encoders (pretrained by `medna-interp pretrain`); the size names the fusion head only
@@ -76,18 +80,19 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--keep", type=Path, help="copy each checkpoint to KEEP/SET-CONFIG for later benchmarks")
     parser.add_argument("--encoders", type=Path, help="start from ENCODERS/kmer and ENCODERS/bpe (pretrained)")
+    parser.add_argument("--seed", type=int, default=0, help="training seed, which also draws the validation split")
     args = parser.parse_args()
     torch.set_num_threads(2)
     out = RESULTS / "train_recipe.jsonl"
     for name in args.sets:
         folder = SHARED / name
         data, test = read_sequences(folder / "train.tsv"), read_sequences(folder / "test.tsv")
-        train_part, valid_part = stratified_split(data, 0.1, 0)
+        train_part, valid_part = stratified_split(data, 0.1, args.seed)
         linear, _ = fit_linear(train_part, valid_part)
         linear_test = binary_metrics(test.labels, linear.predict_proba(test.sequences)).auc
         for config_name in args.configs:
             size, overrides, model_overrides = CONFIGS[config_name]
-            config = TrainConfig(seed=0, **overrides)
+            config = TrainConfig(seed=args.seed, **overrides)
             with tempfile.TemporaryDirectory() as work:
                 start = time.process_time()
                 wall = time.perf_counter()
@@ -102,7 +107,7 @@ def main() -> None:
                 resolved = json.loads((checkpoint / "config.json").read_text())["provenance"]["config"]["train"]
                 if args.keep:
                     shutil.copytree(checkpoint, args.keep / f"{name}-{config_name}", dirs_exist_ok=True)
-            record = {"set": name, "config": config_name, "size": size, "train": resolved,
+            record = {"set": name, "config": config_name, "size": size, "seed": args.seed, "train": resolved,
                       "encoders": str(args.encoders) if args.encoders else None,
                       "model": model_overrides, "best_epoch": result.best_epoch, "epochs_run": len(result.history),
                       "valid_auc": round(result.validation["auc"], 4),
