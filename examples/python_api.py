@@ -28,7 +28,7 @@ for result in (cad, cwga):
         top = explained.tokens.head(3)
         print(f"{result.method} {view}: top tokens {', '.join(top.token)}; per-base scores {explained.per_base.shape}")
 
-# the planted GAGG core sits over the central A: the CWGA profile of positives peaks there
+# the CWGA profile of positives peaks on a planted motif: the upstream A-tract or the GAGG core
 positives = cwga["kmer"].per_base[cwga.selection.labels == 1]
 peak = int(positives.mean(0).argmax())
 print(f"CWGA k-mer attribution peaks at window position {peak + 1} of {positives.shape[1]}")

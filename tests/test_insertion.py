@@ -66,9 +66,11 @@ def test_the_pair_interaction_is_and_like_and_the_a_tract_belongs_at_5_to_11(res
     pairs = result.pairs[(result.pairs.orientation == "same") & (result.pairs.background == kind)]
     inside = pairs.offset_b.between(5, 11)
     assert pairs[inside].interaction.mean() > pairs[~inside].interaction.mean()
-    # what B adds beside A is larger at 5-11; the demo model accepts an A-tract elsewhere too
-    # (about 1.3-1.5 times less: its training windows never put one elsewhere beside GAGG)
-    assert pairs[inside].delta_p_given_a.mean() > 1.2 * pairs[~inside].delta_p_given_a.mean()
+    # the spacing profile (what B adds beside A, the plotted curve): its mean over 5-11 at least
+    # twice its mean elsewhere. The demo's training decoys put an A-tract elsewhere beside GAGG
+    # in negatives, so there it adds nothing or lowers the call
+    profile_inside, profile_outside = pairs[inside].delta_p_given_a.mean(), pairs[~inside].delta_p_given_a.mean()
+    assert profile_inside > 0 and profile_inside >= 2 * profile_outside
     # B never overlaps A
     assert not pairs.offset_b.between(19 - 5 + 1, 19 + 4 - 1).any()
 
