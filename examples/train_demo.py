@@ -3,8 +3,9 @@
     .venv/bin/python examples/train_demo.py [--output model/demo]
 
 Generates the default synthetic grammar (GAGG core over the central A AND an upstream
-A-tract) with misplaced decoys, trains the tiny MEDNA-DFM on it, scores a freshly generated test set, and
-writes the checkpoint with its model card. About two minutes on one CPU core.
+A-tract) with misplaced decoys, trains the tiny MEDNA-DFM on it, scores a freshly
+generated test set, and writes the checkpoint with its model card. About two minutes on
+one CPU core.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ generated with seed {test_seed} from the default grammar ({n_test} windows).
 
 ## Training
 `examples/train_demo.py`: AdamW lr {lr} (constant), weight decay {weight_decay}, batch {batch_size},
-flooding b = {flood}, random base substitutions {augment} per base (new for every batch), FGM off (epsilon {fgm}): on a 64-wide embedding trained from
-scratch, in trial runs on the first version of this grammar, the paper's epsilon 1.0
-stalled training (valid AUC 0.86) and 0.1 plateaued at 0.97, against 1.00 without it (`medna-interp train --fgm-epsilon` keeps it available). Best epoch
-by validation AUPRC (epoch {best_epoch}), early stopping patience {patience}.
+flooding b = {flood}, random base substitutions at {augment} per base (new for every
+batch), FGM off (epsilon {fgm}): on a 64-wide embedding trained from scratch, in trial
+runs on the first version of this grammar, the paper's epsilon 1.0 stalled training
+(valid AUC 0.86) and 0.1 plateaued at 0.97, against 1.00 without it (`medna-interp train
+--fgm-epsilon` keeps it available). Best epoch by validation AUPRC (epoch {best_epoch}),
+early stopping patience {patience}.
 Trained in {minutes:.1f} min on {threads} CPU threads, torch {torch}.
 
 ## Test metrics (threshold 0.5)
