@@ -36,7 +36,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-
 def trim_heap() -> None:
     """Hand the heap pages that glibc keeps after ``free`` back to the system.
 

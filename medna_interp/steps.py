@@ -540,8 +540,11 @@ def run_inputs(run_dir: str | os.PathLike) -> dict:
 def run_data(run_dir: str | os.PathLike, length: int | None = 41):
     """The labelled windows a run was made from, and the inputs of :func:`run_inputs`."""
     inputs = run_inputs(run_dir)
-    negatives = inputs.get("negatives", {}).get("path")
-    return read_sequences(inputs["data"]["path"], negatives=negatives, length=length), inputs
+    return _recorded_windows(inputs, length), inputs
+
+
+def _recorded_windows(inputs: dict, length: int | None):
+    return read_sequences(inputs["data"]["path"], negatives=inputs.get("negatives", {}).get("path"), length=length)
 
 
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
@@ -665,7 +668,7 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     result = None
     if placeables:
         model = model or load_checkpoint(inputs["checkpoint"]["path"], common)
-        data, _ = run_data(run_dir, common.length)
+        data = _recorded_windows(inputs, common.length)
         result = insert(model, data, placeables, background=background, n_backgrounds=n_backgrounds, strand=strand,
                         consensus=consensus, bootstrap=bootstrap, seed=common.seed,
                         batch_size=max(common.batch_size, 256))
