@@ -34,7 +34,7 @@ def main() -> None:
             wall = time.perf_counter()
             # patience = epochs: both runs train every epoch, so epoch times compare like for like
             checkpoint, result = train(folder / "train.tsv", Path(work) / "ckpt", size="small", device="cpu",
-                                       config=TrainConfig(epochs=args.epochs, patience=args.epochs, seed=0,
+                                       config=TrainConfig(epochs=args.epochs, patience=args.epochs, keep="best", seed=0,
                                                           precision=precision), progress=False)
             wall = time.perf_counter() - wall
             (row,) = evaluate([checkpoint], [folder / "test.tsv"], Path(work) / "eval", device="cpu")

@@ -38,7 +38,7 @@ def main() -> None:
         raise SystemExit(f"{folder} not found: this benchmark needs the shared iDNA-MS data")
     torch.set_num_threads(2)
     config = TrainConfig(epochs=args.epochs, lr=args.lr, fgm_epsilon=args.fgm_epsilon, flood=args.flood,
-                         warmup=args.warmup, patience=3, seed=0)
+                         warmup=args.warmup, patience=3, keep="best", seed=0)
     with tempfile.TemporaryDirectory() as work:
         start = time.perf_counter()
         checkpoint, result = train(folder / "train.tsv", Path(work) / "ckpt", size=args.size, config=config,

@@ -180,14 +180,14 @@ def cmd_train(args) -> None:
                          batch_size=args.batch_size, flood=args.flood, fgm_epsilon=args.fgm_epsilon,
                          patience=args.patience, valid_fraction=args.valid_fraction, seed=args.seed,
                          warmup=args.warmup, augment=args.augment, rc_augment=args.rc_augment,
-                         precision=args.precision)
+                         keep=args.keep, precision=args.precision)
     path, result = train(args.train, args.output, valid_path=args.valid,
                          negatives=args.negatives, size=args.size, init=args.init,
                          kmer_encoder=args.kmer_encoder, bpe_encoder=args.bpe_encoder,
                          model_config=model_config, config=config, length=args.length or None,
                          device=args.device, progress=not args.quiet, force=args.force)
     v = result.validation
-    print(f"wrote checkpoint {path} (best epoch {result.best_epoch}: valid AUPRC {v['auprc']:.4f}, "
+    print(f"wrote checkpoint {path} (epoch {result.best_epoch} kept: valid AUPRC {v['auprc']:.4f}, "
           f"AUC {v['auc']:.4f}, ACC {v['acc']:.4f}; linear baseline AUC {result.baseline['auc']:.4f})")
 
 
@@ -690,7 +690,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rc-augment", type=PROBABILITY, default=0.0,
                    help="probability that a training window is replaced by its reverse complement, drawn anew "
                         "every batch: for strand-symmetric marks (default: 0)")
-    p.add_argument("--patience", type=POSITIVE, default=4, help="epochs without a better valid AUPRC before stopping")
+    p.add_argument("--keep", choices=("best", "last"),
+                   help="the weights training ends with: 'best' (highest valid AUPRC, stopping after --patience "
+                        "epochs without a better one) or 'last' (every epoch; the final, decayed weights) "
+                        "(default: last from scratch, best from pretrained encoders)")
+    p.add_argument("--patience", type=POSITIVE, default=4,
+                   help="with --keep best: epochs without a better valid AUPRC before stopping")
     p.add_argument("--lr", type=Number(float, 0, open_low=True),
                    help="AdamW learning rate (default: 1e-5 from paper-size DNABERT, 2e-4 from narrower pretrained "
                         "encoders such as those of 'pretrain', else by size)")

@@ -238,4 +238,30 @@ def test_narrow_pretrained_encoders_get_the_scratch_recipe_at_a_lower_rate():
 
     assert start_kind(SimpleNamespace(width=768)) == "pretrained"
     assert start_kind(SimpleNamespace(width=64)) == "pretrained_narrow"
-    assert DEFAULTS["pretrained_narrow"] == DEFAULTS["scratch"] and DEFAULT_LR["pretrained_narrow"] == 2e-4
+    # the scratch recipe, except that the best epoch is kept: keeping the last was measured from scratch only
+    assert {**DEFAULTS["pretrained_narrow"], "keep": "last"} == DEFAULTS["scratch"]
+    assert DEFAULTS["pretrained_narrow"]["keep"] == "best" and DEFAULT_LR["pretrained_narrow"] == 2e-4
+
+
+def test_from_scratch_the_last_epoch_is_kept_and_patience_does_not_stop_it(synthetic, tmp_path):
+    from medna_interp.train import TrainConfig, train
+
+    assert TrainConfig().resolved("scratch", 5e-4).keep == "last"
+    assert TrainConfig().resolved("pretrained", 1e-5).keep == "best"
+    # a rate too small to change the scores: validation AUPRC never improves after epoch 1
+    frozen = dict(epochs=3, lr=1e-30, patience=1, augment=0.0, flood=0.0)
+    _, last = train(synthetic / "train.tsv", tmp_path / "last", size="tiny", config=TrainConfig(**frozen),
+                    device="cpu", progress=False)
+    assert (last.best_epoch, len(last.history)) == (3, 3) and last.validation == last.history[-1]
+    _, best = train(synthetic / "train.tsv", tmp_path / "best", size="tiny",
+                    config=TrainConfig(**frozen, keep="best"), device="cpu", progress=False)
+    assert (best.best_epoch, len(best.history)) == (1, 2) and best.validation == best.history[0]
+
+
+def test_an_unknown_keep_is_refused_before_anything_is_written(synthetic, tmp_path):
+    from medna_interp.errors import MednaError
+    from medna_interp.train import TrainConfig, train
+
+    with pytest.raises(MednaError, match="keep must be one of best, last"):
+        train(synthetic / "train.tsv", tmp_path / "ckpt", config=TrainConfig(keep="first"), device="cpu")
+    assert not (tmp_path / "ckpt").exists()
