@@ -3,7 +3,8 @@ the shared iDNA-MS sets, scored on their test windows beside the linear baseline
 the same split. One JSON line per run in benchmarks/results/train_recipe.jsonl, with the
 training settings as resolved (rows written before that record the options given, where
 null meant the default of the time: "defaults" rows up to the first "tiny-aug" ones had
-no base substitutions and at most 20 epochs).
+no base substitutions and at most 20 epochs; rows whose settings have no "keep" kept the
+best epoch, the rule before round 5).
 
     .venv/bin/python benchmarks/train_recipe.py --sets 6mA_D.melanogaster --configs defaults wd05
 """
@@ -57,7 +58,15 @@ CONFIGS = {
     "tiny-e200-p20": ("tiny", {"epochs": 200, "patience": 20}, {}),
     "tiny-e200-p20-aug0.3": ("tiny", {"epochs": 200, "patience": 20, "augment": 0.3}, {}),
     "tiny-e200-p20-wd0.05": ("tiny", {"epochs": 200, "patience": 20, "weight_decay": 0.05}, {}),
+    "tiny-p40": ("tiny", {"patience": 40, "keep": "best"}, {}),
+    "tiny-p40-last": ("tiny", {"keep": "last"}, {}),
+    "tiny-keep-best": ("tiny", {"keep": "best"}, {}),
+    "tiny-e60": ("tiny", {"epochs": 60}, {}),
+    "tiny-e100": ("tiny", {"epochs": 100}, {}),
+    "tiny-e200": ("tiny", {"epochs": 200}, {}),
     "tiny-kmer-only": ("tiny", {}, {"fusion": "kmer_only"}),
+    "tiny-aug0.2-e40-kmer-only": ("tiny", {"augment": 0.2, "epochs": 40}, {"fusion": "kmer_only"}),
+    "tiny-aug0.2-e40-concat": ("tiny", {"augment": 0.2, "epochs": 40}, {"fusion": "concat"}),
     "tiny-concat": ("tiny", {}, {"fusion": "concat"}),
     # with --encoders (pretrained by `medna-interp pretrain`); the size names the fusion head only
     "pt-defaults": ("tiny", {}, {}),
@@ -81,8 +90,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="copy each checkpoint to KEEP/SET-CONFIG for later benchmarks")
     parser.add_argument("--encoders", type=Path, help="start from ENCODERS/kmer and ENCODERS/bpe (pretrained)")
     parser.add_argument("--seed", type=int, default=0, help="training seed, which also draws the validation split")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 each for two runs side by side)")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     out = RESULTS / "train_recipe.jsonl"
     for name in args.sets:
         folder = SHARED / name
