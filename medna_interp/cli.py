@@ -17,6 +17,7 @@ import numpy as np
 from . import __version__
 from .errors import MednaError
 from .interpret.selection import MIN_SELECTED
+from .train import KEEPS
 
 FORCE_HELP = ("write into an existing folder (or over a file) that medna-interp did not make; only the files "
               "this command writes are replaced, nothing else there is removed, and inputs are never touched")
@@ -690,7 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rc-augment", type=PROBABILITY, default=0.0,
                    help="probability that a training window is replaced by its reverse complement, drawn anew "
                         "every batch: for strand-symmetric marks (default: 0)")
-    p.add_argument("--keep", choices=("best", "last"),
+    p.add_argument("--keep", choices=KEEPS,
                    help="the weights training ends with: 'best' (highest valid AUPRC, stopping after --patience "
                         "epochs without a better one) or 'last' (every epoch; the final, decayed weights) "
                         "(default: last from scratch, best from pretrained encoders)")

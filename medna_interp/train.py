@@ -311,7 +311,7 @@ def fit(model: MednaDFM, train_data: SequenceSet, valid_data: SequenceSet, confi
             stale += 1
             if stale >= config.patience:
                 break
-    if best_state is not None:
+    if config.keep == "best":
         model.load_state_dict(best_state)
     model.eval()
     return TrainResult(best_epoch, history[best_epoch - 1], history)
