@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RESULTS, SHARED, machine  # noqa: E402
 
-from medna_interp.baseline import train_baselines  # noqa: E402
-from medna_interp.io import read_sequences  # noqa: E402
-from medna_interp.metrics import binary_metrics  # noqa: E402
+from medna_interp.training.baseline import train_baselines  # noqa: E402
+from medna_interp.data.io import read_sequences  # noqa: E402
+from medna_interp.core.metrics import binary_metrics  # noqa: E402
 
 SETS = ("6mA_D.melanogaster", "5hmC_M.musculus", "4mC_C.equisetifolia", "6mA_C.elegans")
 #: test AUC of the same regression reported in the issue that asked for it, and the paper's MEDNA-DFM

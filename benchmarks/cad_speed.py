@@ -90,10 +90,10 @@ def synchronize() -> None:
 
 
 def main() -> None:
-    from medna_interp.device import resolve_device
+    from medna_interp.core.device import resolve_device
     from medna_interp.interpret.cad import cls_attention, token_statistics
-    from medna_interp.io import SequenceSet
-    from medna_interp.predict import predict_proba
+    from medna_interp.data.io import SequenceSet
+    from medna_interp.models.predict import predict_proba
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=256)

@@ -17,7 +17,7 @@ SHARED = ROOT.parent / "shared" / "data" / "idna_ms"
 
 def windows(n: int, seed: int = 0) -> tuple[list[str], list[int], str]:
     """n labelled windows: real D. melanogaster test windows when present, else synthetic."""
-    from medna_interp.io import read_sequences
+    from medna_interp.data.io import read_sequences
 
     path = SHARED / "6mA_D.melanogaster" / "test.tsv"
     if path.exists():
@@ -27,7 +27,7 @@ def windows(n: int, seed: int = 0) -> tuple[list[str], list[int], str]:
         rows = np.column_stack([np.flatnonzero(data.labels == 1)[: n // 2],
                                 np.flatnonzero(data.labels == 0)[: n // 2]]).ravel()
         return [data.sequences[i] for i in rows], data.labels[rows].tolist(), str(path)
-    from medna_interp.synth import Grammar, generate
+    from medna_interp.data.synth import Grammar, generate
     import numpy as np
 
     rows, _ = generate(Grammar(), n, np.random.default_rng(seed), "s")
@@ -36,7 +36,7 @@ def windows(n: int, seed: int = 0) -> tuple[list[str], list[int], str]:
 
 def model_of_size(size: str, sequences: list[str], seed: int = 0):
     from medna_interp.models.sizes import SIZES, new_model
-    from medna_interp.tokenize import train_bpe_tokenizer
+    from medna_interp.data.tokenize import train_bpe_tokenizer
 
     torch.manual_seed(seed)
     return new_model(size, train_bpe_tokenizer(sequences, SIZES[size]["bpe_vocab"])).eval()

@@ -48,11 +48,11 @@ def _motif_rows(table: pd.DataFrame, name: str, controls: str, model: str) -> li
 
 
 def main() -> None:
-    from medna_interp.composition import composition
-    from medna_interp.errors import MednaError
-    from medna_interp.io import read_sequences
+    from medna_interp.data.composition import composition
+    from medna_interp.core.errors import MednaError
+    from medna_interp.data.io import read_sequences
     from medna_interp.motifs.discover import DatabaseChoice, discover
-    from medna_interp.steps import run_motifs
+    from medna_interp.runs.follow_up import run_motifs
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", nargs="+", default=list(SETS))

@@ -28,10 +28,11 @@ from common import RESULTS, ROOT, SHARED, machine  # noqa: E402
 def main() -> None:
     import torch
 
-    from medna_interp.embed import STAGES, sample_windows, stage_features, umap_map
-    from medna_interp.io import read_sequences
+    from medna_interp.interpret.embed import STAGES, sample_windows, stage_features, umap_map
+    from medna_interp.data.io import read_sequences
     from medna_interp.models.checkpoint import from_pretrained
-    from medna_interp.steps import Common, run_embed
+    from medna_interp.core.settings import Common
+    from medna_interp.runs.explain import run_embed
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "benchmarks" / "work" / "dmel_small")

@@ -26,9 +26,9 @@ from common import RESULTS, ROOT, SHARED, machine  # noqa: E402
 
 
 def main() -> None:
-    from medna_interp.insertion import run_insertion
-    from medna_interp.steps import Common
-    from medna_interp.train import train
+    from medna_interp.causal.insertion import run_insertion
+    from medna_interp.core.settings import Common
+    from medna_interp.training.train import train
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkpoint", type=Path)

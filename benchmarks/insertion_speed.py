@@ -24,7 +24,7 @@ from common import RESULTS, ROOT, machine, model_of_size  # noqa: E402
 
 def one_at_a_time(model, backgrounds, kmer, strands, offsets) -> np.ndarray:
     """The reference: each placement scored in its own forward pass."""
-    from medna_interp.insertion import place
+    from medna_interp.causal.insertion import place
     from medna_interp.interpret.ism import log_odds
 
     out = np.full((len(backgrounds), len(strands), len(offsets)), np.nan)
@@ -38,10 +38,11 @@ def one_at_a_time(model, backgrounds, kmer, strands, offsets) -> np.ndarray:
 
 
 def main() -> None:
-    from medna_interp.insertion import _score_placements, make_backgrounds
+    from medna_interp.causal.insertion import _score_placements, make_backgrounds
     from medna_interp.models.checkpoint import from_pretrained
     from medna_interp.api import synthetic
-    from medna_interp.steps import Common, run_insertion_step
+    from medna_interp.core.settings import Common
+    from medna_interp.runs.follow_up import run_insertion_step
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--backgrounds", type=int, default=20)

@@ -36,8 +36,9 @@ CONFIDENCES = (0.9, 0.7, 0.5)
 
 
 def explain(checkpoint: Path, test: Path, run_dir: Path) -> float:
-    from medna_interp.errors import MednaError
-    from medna_interp.steps import Common, run_cad, run_cwga
+    from medna_interp.core.errors import MednaError
+    from medna_interp.core.settings import Common
+    from medna_interp.runs.explain import run_cad, run_cwga
 
     common = Common(device="cpu")
     for confidence in CONFIDENCES:
@@ -52,9 +53,9 @@ def explain(checkpoint: Path, test: Path, run_dir: Path) -> float:
 
 def main() -> None:
     from medna_interp.motifs.discover import DatabaseChoice
-    from medna_interp.report.collect import collect
-    from medna_interp.steps import run_motifs
-    from medna_interp.train import train
+    from medna_interp.reporting.collect import collect
+    from medna_interp.runs.follow_up import run_motifs
+    from medna_interp.training.train import train
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", nargs="+", default=list(TAX), choices=list(TAX))

@@ -28,9 +28,9 @@ PAPER = {"wild_type": {"sn": 0.9298, "sp": 0.9299, "acc": 0.9298, "auc": 0.9755,
 
 
 def main() -> None:
-    from medna_interp.mutagenesis import run_mutagenesis
-    from medna_interp.steps import Common
-    from medna_interp.train import train
+    from medna_interp.causal.mutagenesis import run_mutagenesis
+    from medna_interp.core.settings import Common
+    from medna_interp.training.train import train
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--checkpoint", type=Path)

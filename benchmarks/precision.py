@@ -28,9 +28,9 @@ def _operations(model, sequences: list[str], labels: np.ndarray, sizes: dict):
     from medna_interp.interpret.cad import cad, scan
     from medna_interp.interpret.cwga import cwga
     from medna_interp.interpret.ism import ism
-    from medna_interp.io import SequenceSet
-    from medna_interp.predict import predict_proba
-    from medna_interp.train import TrainConfig, fit
+    from medna_interp.data.io import SequenceSet
+    from medna_interp.models.predict import predict_proba
+    from medna_interp.training.train import TrainConfig, fit
 
     def part(name):
         n = sizes[name]
@@ -86,13 +86,13 @@ def speed(size: str) -> dict:
 
 def agreement() -> dict:
     """fp32 and bf16 on the demo checkpoint and demo-grammar windows: predictions, CAD and CWGA."""
-    from medna_interp.agreement import attribution_agreement, cad_agreement
+    from medna_interp.core.agreement import attribution_agreement, cad_agreement
     from medna_interp.interpret.cad import cad
     from medna_interp.interpret.cwga import cwga
     from medna_interp.interpret.selection import select_confident
-    from medna_interp.metrics import binary_metrics
+    from medna_interp.core.metrics import binary_metrics
     from medna_interp.models.checkpoint import from_pretrained
-    from medna_interp.predict import predict_proba
+    from medna_interp.models.predict import predict_proba
     from medna_interp.api import synthetic
 
     data = synthetic(2000, seed=7)
@@ -132,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="+", default=["small", "base"], choices=list(WORKLOAD))
     args = parser.parse_args()
-    from medna_interp.precision import native_bf16
+    from medna_interp.core.precision import native_bf16
 
     peaks = {"fp32_gflops": matmul_peak_gflops(), "bf16_gflops": matmul_peak_gflops(dtype=torch.bfloat16)}
     print("matmul peaks", peaks, flush=True)

@@ -20,8 +20,8 @@ from common import SHARED, machine, save
 
 
 def main() -> None:
-    from medna_interp.evaluate import evaluate
-    from medna_interp.train import TrainConfig, train
+    from medna_interp.training.evaluate import evaluate
+    from medna_interp.training.train import TrainConfig, train
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=6)

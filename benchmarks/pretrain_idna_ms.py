@@ -46,11 +46,11 @@ class Clock:
 
 
 def main() -> None:
-    from medna_interp.evaluate import evaluate
+    from medna_interp.training.evaluate import evaluate
     from medna_interp.models.checkpoint import BPE_DIR, KMER_DIR, export_encoders
     from medna_interp.models.sizes import size_config
-    from medna_interp.pretrain import PretrainConfig, pretrain
-    from medna_interp.train import train
+    from medna_interp.training.pretrain import PretrainConfig, pretrain
+    from medna_interp.training.train import train
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="tiny", choices=("tiny", "small"))

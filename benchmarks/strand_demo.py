@@ -22,8 +22,9 @@ from common import RESULTS, ROOT, machine  # noqa: E402
 
 
 def main() -> None:
-    from medna_interp.steps import Common, run_cwga, run_ism
-    from medna_interp.synth import write_synthetic
+    from medna_interp.core.settings import Common
+    from medna_interp.runs.explain import run_cwga, run_ism
+    from medna_interp.data.synth import write_synthetic
 
     work = ROOT / "benchmarks" / "work" / "strand_demo"
     shutil.rmtree(work, ignore_errors=True)

@@ -77,12 +77,13 @@ CONFIGS = {
 
 
 def main() -> None:
-    from medna_interp.evaluate import evaluate
-    from medna_interp.io import read_sequences
-    from medna_interp.metrics import binary_metrics
-    from medna_interp.baseline import fit_linear
+    from medna_interp.training.evaluate import evaluate
+    from medna_interp.data.io import read_sequences
+    from medna_interp.core.metrics import binary_metrics
+    from medna_interp.training.baseline import fit_linear
     from medna_interp.models.sizes import size_config
-    from medna_interp.train import TrainConfig, stratified_split, train
+    from medna_interp.training.train import TrainConfig, train
+    from medna_interp.data.splits import stratified_split
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", nargs="+", default=["6mA_D.melanogaster"])

@@ -28,7 +28,7 @@ SETS = ("5hmC_M.musculus", "4mC_C.equisetifolia", "6mA_D.melanogaster", "6mA_C.e
 def main() -> None:
     import torch
 
-    from medna_interp.evaluate import evaluate
+    from medna_interp.training.evaluate import evaluate
 
     torch.set_num_threads(2)
     models = ROOT / "benchmarks" / "work" / "transfer"

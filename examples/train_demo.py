@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from medna_interp.evaluate import evaluate
-from medna_interp.synth import Grammar, write_synthetic
-from medna_interp.train import TrainConfig, train
+from medna_interp.training.evaluate import evaluate
+from medna_interp.data.synth import Grammar, write_synthetic
+from medna_interp.training.train import TrainConfig, train
 
 SEED = 0
 #: misplaced decoys (both motifs, one outside its starts) make where the A-tract sits part of

@@ -22,24 +22,24 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .device import resolve_device, seed_everything
-from .errors import MednaError
+from .core.device import resolve_device, seed_everything
+from .core.errors import MednaError
+from .core.outputs import claim_directory, provenance, step_outputs
+from .data.io import SequenceSet, read_sequences
 from .interpret.cad import CadResult, cad as _cad, write_cad
 from .interpret.cwga import CwgaResult, cwga as _cwga, write_cwga
+from .interpret.embed import STAGES, embed as embed_windows
 from .interpret.selection import Selection, select_confident
-from .io import SequenceSet, read_sequences
 from .models.checkpoint import from_pretrained
 from .models.medna_dfm import MednaDFM
-from .outputs import claim_directory, provenance, step_outputs
+from .models.predict import predict_proba
 from .motifs.discover import DatabaseChoice, discover as _discover
 from .motifs.export import ExportOptions
 from .motifs.motif import Motif
 from .motifs.streme import StremeOptions
 from .motifs.tomtom import Match, TomtomOptions
-from .embed import STAGES
-from .embed import embed as embed_windows
-from .predict import predict_proba
-from .steps import check_cad_options, check_cwga_options
+from .runs.checks import check_cad_options, check_cwga_options
+from .runs.linear_source import write_linear_source
 
 __all__ = ["load", "read", "synthetic", "windows", "predict", "select", "cad", "cwga", "discover", "report", "mutate",
            "insert", "pairs", "variant_effects", "embed", "ViewResult", "Explanation", "Discovery", "DiscoveredMotif"]
@@ -67,7 +67,7 @@ def read(path: str | os.PathLike, negatives: str | os.PathLike | None = None, le
 
 def synthetic(n: int = 1000, seed: int = 0, grammar=None) -> SequenceSet:
     """``n`` labelled synthetic 41-bp windows with the demo's planted grammar (half positive)."""
-    from .synth import Grammar, generate
+    from .data.synth import Grammar, generate
 
     if n < 2:
         raise MednaError(f"need at least 2 windows, got {n}")
@@ -211,7 +211,7 @@ class Explanation:
 
 def _everything(data: SequenceSet, model: MednaDFM, batch_size: int) -> Selection:
     """All given windows as the 'selection' (when the caller chose them already)."""
-    from .metrics import binary_metrics
+    from .core.metrics import binary_metrics
 
     p = predict_proba(model, data.sequences, batch_size)
     labels = data.labels
@@ -352,7 +352,7 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
         sources = [(r.method, view) for r in results for view in r.views]
         options = dict(export_options=export_options, streme=streme, tomtom=tomtom, database=database,
                        meme_bin=meme_bin, raw_baseline=raw_baseline, sources=sources, backend=backend,
-                       linear=linear)
+                       linear=write_linear_source if linear else None)
         if output is None:
             found = _discover(run_dir, results[0].data, Path(scratch) / "motifs", **options)
         else:
@@ -374,7 +374,7 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
 
 def report(run_dir: str | os.PathLike):
     """Write ``report.html`` and ``report.json`` for a run directory; returns their paths (``.html``, ``.json``)."""
-    from .report import write_report
+    from .reporting import write_report
 
     return write_report(run_dir)
 
@@ -393,7 +393,7 @@ def mutate(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int], mot
     MutagenesisResult : ``table`` (one row per group: SN, SP, ACC, MCC, AUC, AUPRC, changes
         with bootstrap intervals, Wilcoxon p) and the mutated ``windows`` of each group
     """
-    from .mutagenesis import MotifEdit, mutagenesis
+    from .causal.mutagenesis import MotifEdit, mutagenesis
 
     data = windows(sequences, labels, need_both_classes=True, model=model)
     return mutagenesis(model, data, [MotifEdit.parse(m) for m in motifs], flank=flank, bootstrap=bootstrap,
@@ -441,7 +441,7 @@ def insert(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int] | No
         (``ci_low``, ``ci_high``) and ``mean_delta_logit``; ``summary`` gives each motif's
         best start per background with the control k-mer placed there
     """
-    from .insertion import Placeable, insert as _insert
+    from .causal.insertion import Placeable, insert as _insert
 
     data = windows(sequences, labels, model=model)
     return _insert(model, data, [Placeable.parse(m) for m in motifs], background=background,
@@ -466,7 +466,7 @@ def pairs(model: MednaDFM, sequences: Sequence[str], labels: Sequence[int] | Non
         (A - bg) - (B - bg) with ``interaction_low``/``interaction_high``; positive means
         the model wants both together
     """
-    from .insertion import Placeable, insert as _insert
+    from .causal.insertion import Placeable, insert as _insert
 
     data = windows(sequences, labels, model=model)
     a, b = (Placeable.parse(m).name for m in pair)
@@ -492,7 +492,7 @@ def variant_effects(model: MednaDFM, sequences: Sequence[str], positions: Sequen
         ``rank_by_drop`` (1 = the change that lowers the log-odds most), ``n_changes``
         (3 L) and ``rank_fraction``
     """
-    from .variants import Variant, variant_effects as _variant_effects
+    from .causal.variants import Variant, variant_effects as _variant_effects
 
     data = windows(sequences, model=model)
     if not len(data.sequences) == len(positions) == len(alts):

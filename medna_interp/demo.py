@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import MednaError
+from .core.errors import MednaError
+from .core.settings import Common
+from .data.synth import write_synthetic
 from .motifs.discover import DatabaseChoice
 from .pipeline import RunOptions, run
-from .steps import Common
-from .synth import write_synthetic
 
 DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / "model" / "demo"
 

@@ -3,7 +3,7 @@
 
 Every option of every step is checked before CAD starts. A step is skipped when
 ``provenance.json`` records the fingerprint it would have now (its result-determining
-options, input checksums and upstream fingerprints: :func:`medna_interp.steps.fingerprint`)
+options, input checksums and upstream fingerprints: :func:`medna_interp.runs.record.fingerprint`)
 and every file it wrote is still there with the recorded checksum. So an interrupted run
 resumes where it stopped, a changed option reruns exactly the steps it affects and those
 after them, and presentation options (progress bars) rerun nothing.
@@ -16,17 +16,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .core.outputs import claim_directory
+from .core.settings import Common, input_paths
+from .data.io import load_data
 from .interpret.cad import check_gc_strata
+from .interpret.embed import check_options as check_embed_options
+from .models.loading import load_checkpoint
 from .motifs.discover import matched_negatives
-from .outputs import claim_directory
-from .steps import (STEPS, Common, check_cad_options, check_cwga_options, check_motif_options, expected_fingerprint,
-                    full_options, input_paths, is_up_to_date, load_checkpoint, load_data, run_cad, run_cwga,
-                    run_effects, run_embed, run_insertion_step, run_motifs)
+from . import reporting  # noqa: F401  (its module registers the report step's runner)
+from .runs.checks import check_cad_options, check_cwga_options, check_motif_options
+from .runs.record import is_up_to_date
+from .runs.registry import BY_NAME, STEPS, runner
+from .runs.resume import expected_fingerprint, full_options
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    """Keyword options of each step (see :mod:`medna_interp.steps`); unset ones take the step's defaults."""
+    """Keyword options of each step of :data:`medna_interp.runs.registry.STEPS` (an attribute per step,
+    the report's none); unset ones take the step's defaults."""
 
     cad: dict = field(default_factory=dict)
     cwga: dict = field(default_factory=dict)
@@ -56,9 +63,6 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
     dict : step -> ``"ran"``, ``"skipped"`` (up to date) or ``"off"`` (``options.embed`` is None;
         representations an earlier run made stay in place and in the report)
     """
-    from .embed import check_options as check_embed_options
-    from .report import write_report
-
     run_dir = Path(run_dir)
     cad_options = full_options("cad", options.cad, common.seed)
     cwga_options = full_options("cwga", options.cwga, common.seed)
@@ -84,28 +88,20 @@ def run(checkpoint: str | os.PathLike, data: str | os.PathLike, run_dir: str | o
         check_embed_options(windows,
                             **{k: embed_options[k] for k in ("stages", "max_windows", "n_neighbors", "min_dist")})
 
-    actions = {
-        "cad": lambda: run_cad(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cad),
-        "cwga": lambda: run_cwga(checkpoint, data, run_dir, common=common, model=model, force=force, **options.cwga),
-        "motifs": lambda: run_motifs(run_dir, seed=common.seed, length=common.length, **options.motifs),
-        "effects": lambda: run_effects(run_dir, common=common, model=model, **options.effects),
-        "insertion": lambda: run_insertion_step(run_dir, common=common, model=model, **options.insertion),
-        "embed": lambda: run_embed(checkpoint, data, run_dir, common=common, model=model, **options.embed),
-        "report": lambda: write_report(run_dir),
-    }
-    step_options = {"cad": options.cad, "cwga": options.cwga, "motifs": options.motifs, "effects": options.effects,
-                    "insertion": options.insertion, "embed": options.embed, "report": {}}
+    shared = {"common": common, "model": model, "force": force}
     status: dict[str, str] = {}
-    for step in STEPS:
-        if step_options[step] is None:
-            status[step] = "off"
+    for name in STEPS:
+        step, step_options = BY_NAME[name], getattr(options, name, {})
+        if step_options is None:
+            status[name] = "off"
             continue
-        expected = expected_fingerprint(step, run_dir, step_options[step], common, checkpoint, data)
-        if not force and is_up_to_date(run_dir, step, expected):
-            status[step] = "skipped"
-            log(f"[{step}] up to date, skipped")
+        expected = expected_fingerprint(name, run_dir, step_options, common, checkpoint, data)
+        if not force and is_up_to_date(run_dir, name, expected):
+            status[name] = "skipped"
+            log(f"[{name}] up to date, skipped")
             continue
-        log(f"[{step}] running")
-        actions[step]()
-        status[step] = "ran"
+        log(f"[{name}] running")
+        where = (checkpoint, data, run_dir) if step.reads_inputs else (run_dir,)
+        runner(name)(*where, **{key: shared[key] for key in step.takes}, **step_options)
+        status[name] = "ran"
     return status

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MednaError
-from .io import read_sequences
+from .core.errors import MednaError
+from .core.outputs import atomic_file
+from .data.io import read_sequences
 from .models.sizes import SIZES
 from .motifs.jaspar import TAX_GROUPS
-from .outputs import atomic_file
 
 #: The 17 iDNA-MS datasets (Lv et al. 2020, the paper's benchmark): modification and the JASPAR
 #: taxonomic group of the species ("all" where JASPAR has none: a ciliate and a bacterium).

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from medna_interp.errors import MednaError  # noqa: E402
+from medna_interp.core.errors import MednaError  # noqa: E402
 from medna_interp.models.sizes import SIZES  # noqa: E402
 from medna_interp.workflow import write_config  # noqa: E402
 

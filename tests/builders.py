@@ -9,7 +9,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from medna_interp.models.dnabert2 import DnaBert2Config, DnaBert2Model, save_dnabert2
-from medna_interp.tokenize import kmer_vocabulary, train_bpe_tokenizer
+from medna_interp.data.tokenize import kmer_vocabulary, train_bpe_tokenizer
 
 WIDTH = 32
 

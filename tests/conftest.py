@@ -21,7 +21,7 @@ else:
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "idna_ms"
 DEMO_CHECKPOINT = Path(__file__).resolve().parents[1] / "model" / "demo"
 
-from medna_interp.precision import native_bf16  # noqa: E402
+from medna_interp.core.precision import native_bf16  # noqa: E402
 
 #: bf16 results are compared with fp32 only where bf16 is computed in hardware
 needs_native_bf16 = pytest.mark.skipif(not native_bf16("cpu"), reason="this CPU has no native bf16 (avx512_bf16/AMX)")

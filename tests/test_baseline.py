@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp.baseline import features, fit_linear, linear_importance, load_baselines
+from medna_interp.training.baseline import features, fit_linear, linear_importance, load_baselines
 from medna_interp.cli import main
-from medna_interp.io import SequenceSet, read_sequences
-from medna_interp.synth import write_synthetic
+from medna_interp.data.io import SequenceSet, read_sequences
+from medna_interp.data.synth import write_synthetic
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_an_under_trained_model_is_told_it_is_below_the_baseline(synthetic, tmp_
 def test_report_banner_when_the_explained_model_is_below_its_baseline(tmp_path, capsys):
     from medna_interp.motifs.discover import DatabaseChoice
     from medna_interp.pipeline import RunOptions, run
-    from medna_interp.steps import Common
+    from medna_interp.core.settings import Common
 
     checkpoint = tmp_path / "weak"
     shutil.copytree(DEMO_CHECKPOINT, checkpoint)

@@ -24,9 +24,9 @@ def test_predict_writes_tsv(tiny_checkpoint, labelled_tsv, tmp_path, capsys):
     lines = out.read_text().splitlines()
     assert lines[0].split("\t") == ["id", "sequence", "p_modified", "label_pred", "label"]
     assert len(lines) == 21
-    from medna_interp.io import read_sequences
+    from medna_interp.data.io import read_sequences
     from medna_interp.models.checkpoint import from_pretrained
-    from medna_interp.predict import predict_proba
+    from medna_interp.models.predict import predict_proba
 
     expected = predict_proba(from_pretrained(tiny_checkpoint), read_sequences(labelled_tsv).sequences)
     written = [float(line.split("\t")[2]) for line in lines[1:]]

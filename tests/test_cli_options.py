@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp.cli import Number, _device, _heads, _name_value, _tax, build_parser, main
+from medna_interp.cli import build_parser, main
+from medna_interp.cli.options import Number, device_name, head_indices, name_value, tax_groups
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -30,7 +31,7 @@ def bad_numbers(kind: Number) -> list[str]:
     return values
 
 
-BAD_BY_TYPE = {_name_value: ["6mA", "=6mA", "x="], _device: ["tpu", "cuda:x"], _heads: ["-1", "0,x", ""], _tax: ["martians", "insects,martians"]}
+BAD_BY_TYPE = {name_value: ["6mA", "=6mA", "x="], device_name: ["tpu", "cuda:x"], head_indices: ["-1", "0,x", ""], tax_groups: ["martians", "insects,martians"]}
 #: options whose values only the inputs can judge; each is run for real below
 SEMANTIC = {"--negatives", "--kmer-encoder", "--bpe-encoder", "--valid", "--grammar", "--jaspar-release",
             "--motif-db", "--meme-bin", "--prefix", "--source", "--checkpoint", "--layer", "--test", "--motif", "--from-run", "--truth",
@@ -99,8 +100,9 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory, tiny_checkpoint):
-    from medna_interp.steps import Common, run_cad, run_cwga
-    from medna_interp.synth import write_synthetic
+    from medna_interp.core.settings import Common
+    from medna_interp.runs.explain import run_cad, run_cwga
+    from medna_interp.data.synth import write_synthetic
 
     root = tmp_path_factory.mktemp("inputs")
     data = write_synthetic(root / "synth", n_train=0, n_test=200, seed=3) / "test.tsv"

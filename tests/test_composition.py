@@ -10,10 +10,10 @@ import pytest
 from builders import random_sequences
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
-from medna_interp.composition import composition, gc_strata, match_controls, window_features
-from medna_interp.errors import MednaError
-from medna_interp.interpret.stats import stratified_statistics
-from medna_interp.synth import Grammar, write_synthetic
+from medna_interp.data.composition import composition, gc_strata, match_controls, window_features
+from medna_interp.core.errors import MednaError
+from medna_interp.core.stats import stratified_statistics
+from medna_interp.data.synth import Grammar, write_synthetic
 
 needs_demo = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 
@@ -119,7 +119,7 @@ def test_a_grammar_of_composition_alone(confounded):
 @pytest.fixture(scope="module")
 def confounded_model(confounded, tmp_path_factory):
     """A tiny model trained on the confounded grammar: all it can learn is composition."""
-    from medna_interp.train import TrainConfig, train
+    from medna_interp.training.train import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("confounded_model")
     data = write_synthetic(folder / "data", Grammar.from_file(confounded.parent / "gc.yaml"), n_train=3000,
@@ -133,7 +133,7 @@ def confounded_model(confounded, tmp_path_factory):
 
 def test_unadjusted_cad_finds_composition_and_adjusted_cad_does_not(confounded, confounded_model):
     from medna_interp.interpret.cad import cad
-    from medna_interp.io import read_sequences
+    from medna_interp.data.io import read_sequences
     from medna_interp.models.checkpoint import from_pretrained
 
     data = read_sequences(confounded / "test.tsv")
@@ -145,7 +145,7 @@ def test_unadjusted_cad_finds_composition_and_adjusted_cad_does_not(confounded, 
 
 
 def test_streme_finds_gc_rich_motifs_against_negatives_and_nothing_against_matched_controls(confounded, tmp_path):
-    from medna_interp.io import read_sequences
+    from medna_interp.data.io import read_sequences
     from medna_interp.motifs.discover import EXPLAINED, DatabaseChoice, discover
 
     data = read_sequences(confounded / "test.tsv")

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 from conftest import DEMO_CHECKPOINT, needs_native_bf16
-from medna_interp.evaluate import evaluate
-from medna_interp.metrics import roc_auc
-from medna_interp.steps import Common, run_cad, run_cwga, run_motifs
-from medna_interp.synth import planted_mask, write_synthetic
+from medna_interp.training.evaluate import evaluate
+from medna_interp.core.metrics import roc_auc
+from medna_interp.core.settings import Common
+from medna_interp.runs.explain import run_cad, run_cwga
+from medna_interp.runs.follow_up import run_motifs
+from medna_interp.data.synth import planted_mask, write_synthetic
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 
@@ -134,8 +136,8 @@ def test_the_planted_motifs_survive_gc_matched_controls(matched_motifs):
 def test_the_report_shows_four_stages_and_the_model_separates_better_than_its_inputs(run, motifs, synthetic):
     import json
 
-    from medna_interp.report import write_report
-    from medna_interp.steps import run_embed
+    from medna_interp.reporting import write_report
+    from medna_interp.runs.explain import run_embed
 
     run_embed(DEMO_CHECKPOINT, synthetic / "test.tsv", run, color_by="GAGG", common=Common(device="cpu"))
     files = write_report(run)

@@ -6,10 +6,11 @@ import pytest
 
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
-from medna_interp.embed import STAGES, carriers_of, sample_windows
-from medna_interp.errors import MednaError
-from medna_interp.steps import Common, run_embed
-from medna_interp.synth import write_synthetic
+from medna_interp.interpret.embed import STAGES, carriers_of, sample_windows
+from medna_interp.core.errors import MednaError
+from medna_interp.core.settings import Common
+from medna_interp.runs.explain import run_embed
+from medna_interp.data.synth import write_synthetic
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import pytest
 
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
-from medna_interp.insertion import (Placeable, control_kmer, insert, make_backgrounds, place, reverse_complement,
-                                    _score_placements)
+from medna_interp.causal.insertion import Placeable, control_kmer, insert, make_backgrounds, place, _score_placements
+from medna_interp.core.sequence import reverse_complement
 from medna_interp.interpret.ism import log_odds
-from medna_interp.io import read_sequences
-from medna_interp.synth import write_synthetic
+from medna_interp.data.io import read_sequences
+from medna_interp.data.synth import write_synthetic
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 

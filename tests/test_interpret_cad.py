@@ -53,7 +53,7 @@ def test_batched_equals_one_at_a_time(tiny_checkpoint):
 
 def test_cad_cli_writes_run_dir(tmp_path, capsys):
     from conftest import DEMO_CHECKPOINT
-    from medna_interp.synth import write_synthetic
+    from medna_interp.data.synth import write_synthetic
 
     data = write_synthetic(tmp_path / "data", n_train=0, n_test=200, seed=3)
     run = tmp_path / "run"
@@ -94,7 +94,7 @@ def test_attention_from_standalone_encoders(tiny_checkpoint, kmer_dir, bpe_dir):
     from medna_interp.interpret.cad import cad
     from medna_interp.models.dnabert import load_dnabert
     from medna_interp.models.dnabert2 import load_dnabert2
-    from medna_interp.tokenize import BpeTokenizer
+    from medna_interp.data.tokenize import BpeTokenizer
 
     model = from_pretrained(tiny_checkpoint)
     seqs = random_sequences(10, seed=6)
@@ -114,7 +114,7 @@ def test_attention_from_standalone_encoders(tiny_checkpoint, kmer_dir, bpe_dir):
 
 def test_scan_predicts_and_reads_attention_in_one_pass(tiny_checkpoint):
     from medna_interp.interpret.cad import scan
-    from medna_interp.predict import predict_proba
+    from medna_interp.models.predict import predict_proba
 
     model = from_pretrained(tiny_checkpoint)
     seqs = random_sequences(9, seed=12)
@@ -132,7 +132,7 @@ def test_scan_predicts_and_reads_attention_in_one_pass(tiny_checkpoint):
 def test_unmasked_pooling_reads_attention_as_the_model_runs(bpe_dir):
     """Authors' checkpoints run DNABERT-2 without a mask: CAD must read that attention."""
     from medna_interp.interpret.cad import scan
-    from medna_interp.tokenize import BpeTokenizer
+    from medna_interp.data.tokenize import BpeTokenizer
 
     torch.manual_seed(2)
     model = new_model("tiny", BpeTokenizer.from_file(bpe_dir / "tokenizer.json"),

@@ -8,9 +8,9 @@ from builders import random_sequences
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
 from medna_interp.interpret.ism import ism, ism_one_at_a_time
-from medna_interp.metrics import roc_auc
+from medna_interp.core.metrics import roc_auc
 from medna_interp.models.checkpoint import from_pretrained
-from medna_interp.synth import planted_mask, write_synthetic
+from medna_interp.data.synth import planted_mask, write_synthetic
 
 
 def test_batched_ism_equals_one_variant_at_a_time(tiny_checkpoint, device):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from medna_interp.errors import MednaError
+from medna_interp.core.errors import MednaError
 from medna_interp.interpret.selection import select_confident
-from medna_interp.io import SequenceSet
+from medna_interp.data.io import SequenceSet
 
 SEQUENCES = ["A" * 41, "C" * 41, "G" * 41, "T" * 41, "AC" * 20 + "A", "GT" * 20 + "G"]
 LABELS = np.array([1, 1, 0, 0, 1, 0])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from medna_interp.interpret.stats import benjamini_hochberg, cohens_d, contrast_columns, welch_p
+from medna_interp.core.stats import benjamini_hochberg, cohens_d, contrast_columns, welch_p
 
 
 def test_cohens_d_and_welch_p_match_scipy_on_random_data():

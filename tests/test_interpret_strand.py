@@ -6,11 +6,12 @@ import pytest
 
 from builders import random_sequences
 from medna_interp.interpret.strand import strand_consistency
-from medna_interp.io import reverse_complement
+from medna_interp.core.sequence import reverse_complement
 from medna_interp.models.checkpoint import from_pretrained
-from medna_interp.steps import Common, run_cwga
-from medna_interp.synth import Grammar, write_synthetic
-from medna_interp.train import TrainConfig, train
+from medna_interp.core.settings import Common
+from medna_interp.runs.explain import run_cwga
+from medna_interp.data.synth import Grammar, write_synthetic
+from medna_interp.training.train import TrainConfig, train
 
 
 def _indicator(bases: str):
@@ -36,15 +37,15 @@ def test_scores_are_mapped_back_to_forward_coordinates(tiny_checkpoint):
 
 
 def test_ism_s_strand_check_writes_its_table(tiny_checkpoint, labelled_tsv, tmp_path):
-    from medna_interp.steps import run_ism
+    from medna_interp.runs.explain import run_ism
 
     run_ism(tiny_checkpoint, labelled_tsv, tmp_path / "run", max_per_class=3, min_selected=3, strand_check=True,
             common=Common(device="cpu"))
     table = pd.read_csv(tmp_path / "run" / "strand_ism.tsv", sep="\t")
     assert table.method.tolist() == ["ism"] and table.windows.iloc[0] >= 4 and -1 <= table.mean_r.iloc[0] <= 1
     # the report reads an ISM strand check in a run without a CWGA step
-    from medna_interp.outputs import read_provenance
-    from medna_interp.report.collect import _strands
+    from medna_interp.core.outputs import read_provenance
+    from medna_interp.reporting.collect import _strands
 
     strand = _strands(read_provenance(tmp_path / "run")["steps"])
     assert [row["method"] for row in strand["methods"]] == ["ism"] and strand["rc_average"] is False
@@ -59,7 +60,7 @@ motifs:
 
 def test_a_model_trained_on_both_strands_explains_both_alike(tmp_path):
     from medna_interp.interpret.strand import is_consistent
-    from medna_interp.steps import run_ism
+    from medna_interp.runs.explain import run_ism
 
     (tmp_path / "grammar.yaml").write_text(PALINDROME)
     data = write_synthetic(tmp_path / "data", Grammar.from_file(tmp_path / "grammar.yaml"), n_train=2000, n_test=600,

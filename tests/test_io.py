@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from builders import random_sequences
-from medna_interp.errors import MednaError
-from medna_interp.io import read_sequences
+from medna_interp.core.errors import MednaError
+from medna_interp.data.io import read_sequences
 
 
 def test_reads_idna_ms_tsv_and_uppercases(tmp_path):

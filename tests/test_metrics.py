@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from medna_interp.metrics import average_precision, binary_metrics, roc_auc
+from medna_interp.core.metrics import average_precision, binary_metrics, roc_auc
 
 
 def test_threshold_metrics_hand_computed():

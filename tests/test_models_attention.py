@@ -2,11 +2,11 @@ import pytest
 import torch
 
 from builders import random_sequences
-from medna_interp.errors import MednaError
+from medna_interp.core.errors import MednaError
 from medna_interp.models.attention import LayerInput, cls_attention_row, layer_index
 from medna_interp.models.dnabert import eager_attention, load_dnabert
 from medna_interp.models.dnabert2 import load_dnabert2
-from medna_interp.tokenize import BpeTokenizer
+from medna_interp.data.tokenize import BpeTokenizer
 
 
 @pytest.fixture

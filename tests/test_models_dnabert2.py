@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from builders import random_sequences
-from medna_interp.errors import MednaError
+from medna_interp.core.errors import MednaError
 from medna_interp.models.dnabert2 import (DnaBert2Config, DnaBert2Model, alibi_bias, alibi_slopes,
                                           load_dnabert2)
-from medna_interp.tokenize import BpeTokenizer
+from medna_interp.data.tokenize import BpeTokenizer
 
 
 def test_alibi_slopes_for_a_power_of_two():

@@ -5,7 +5,7 @@ from builders import random_sequences
 from medna_interp.models.checkpoint import from_encoders, from_pretrained, import_fusion, save_pretrained
 from medna_interp.models.medna_dfm import MednaConfig
 from medna_interp.models.sizes import new_model
-from medna_interp.tokenize import train_bpe_tokenizer
+from medna_interp.data.tokenize import train_bpe_tokenizer
 
 
 def _logits(model, sequences):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from builders import random_sequences
-from medna_interp.errors import MednaError
-from medna_interp.io import write_fasta
+from medna_interp.core.errors import MednaError
+from medna_interp.data.io import write_fasta
 from medna_interp.motifs import meme
 from medna_interp.motifs.jaspar import jaspar_database
 from medna_interp.motifs.motif import Motif, read_meme, write_meme
@@ -106,7 +106,7 @@ def test_unknown_jaspar_release_and_tax_list_the_valid_ones():
 
 @pytest.mark.skipif(not (SHARED_DATA / "5hmC_M.musculus").exists(), reason="shared iDNA-MS data not present")
 def test_streme_finds_a_cg_motif_in_real_5hmc_data(tmp_path):
-    from medna_interp.io import read_sequences
+    from medna_interp.data.io import read_sequences
 
     data = read_sequences(SHARED_DATA / "5hmC_M.musculus" / "train.tsv")
     pos = [(i, s) for i, s, y in zip(data.ids, data.sequences, data.labels) if y == 1][:1000]
@@ -120,7 +120,7 @@ def test_streme_finds_a_cg_motif_in_real_5hmc_data(tmp_path):
 def test_identical_classes_give_only_motifs_flagged_not_significant(tmp_path):
     import pandas as pd
 
-    from medna_interp.io import SequenceSet
+    from medna_interp.data.io import SequenceSet
     from medna_interp.motifs.discover import DatabaseChoice, discover
 
     sequences = random_sequences(60, seed=8)  # the same windows as positives and as negatives

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp.report import write_report
-from medna_interp.steps import Common, run_cad, run_cwga, run_motifs
-from medna_interp.synth import write_synthetic
-from medna_interp.train import TrainConfig, train
+from medna_interp.reporting import write_report
+from medna_interp.core.settings import Common
+from medna_interp.runs.explain import run_cad, run_cwga
+from medna_interp.runs.follow_up import run_motifs
+from medna_interp.data.synth import write_synthetic
+from medna_interp.training.train import TrainConfig, train
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from medna_interp.errors import MednaError
-from medna_interp.io import read_sequences
+from medna_interp.core.errors import MednaError
+from medna_interp.data.io import read_sequences
 from medna_interp.motifs.export import ExportOptions, export
 
 POSITIVE = "ACGTACGTACGTACGTGAGGACGTACGTACGTACGTACGTA"  # GAGG at 17-20 (1-based)

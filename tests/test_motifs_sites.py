@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from medna_interp.io import SequenceSet
+from medna_interp.data.io import SequenceSet
 from medna_interp.motifs.motif import Motif
 from medna_interp.motifs.sites import information_content, scan_sites
 

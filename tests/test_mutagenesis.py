@@ -6,9 +6,10 @@ import pytest
 
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
-from medna_interp.errors import MednaError
-from medna_interp.mutagenesis import MotifEdit, composition, mutate_windows
-from medna_interp.synth import write_synthetic
+from medna_interp.core.errors import MednaError
+from medna_interp.causal.mutagenesis import MotifEdit, mutate_windows
+from medna_interp.core.sequence import base_fractions
+from medna_interp.data.synth import write_synthetic
 
 
 def test_parsing_motifs_and_their_replacements():
@@ -72,7 +73,7 @@ def test_the_papers_experiment_on_the_demo(demo_data, tmp_path, capsys):
 @pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 def test_shuffle_mode_keeps_the_positives_composition(demo_data):
     import medna_interp as mi
-    from medna_interp.io import read_sequences
+    from medna_interp.data.io import read_sequences
 
     data = read_sequences(demo_data)
     model = mi.load(DEMO_CHECKPOINT, device="cpu")
@@ -80,7 +81,7 @@ def test_shuffle_mode_keeps_the_positives_composition(demo_data):
     row = result.table.set_index("group").loc["GAGG"]
     assert row.sn < result.table.set_index("group").sn["wild_type"]
     assert all(abs(row[f"delta_frac_{b}"]) < 1e-12 for b in "ACGT")
-    assert composition(list(result.windows["GAGG"].sequence)) == composition(list(result.windows["GAGG"].wild_type))
+    assert base_fractions(list(result.windows["GAGG"].sequence)) == base_fractions(list(result.windows["GAGG"].wild_type))
 
 
 @pytest.mark.parametrize("motif, message", [("GAXG", "is not an IUPAC letter"), ("GAGG=CT", "the replacement has 2"),
@@ -95,8 +96,8 @@ def test_bad_motifs_exit_2_and_write_nothing(demo_data, tmp_path, capsys, motif,
 @pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 def test_a_background_motif_has_no_effect_and_the_planted_core_has_one(demo_data):
     import medna_interp as mi
-    from medna_interp.io import read_sequences
-    from medna_interp.mutagenesis import motif_effects
+    from medna_interp.data.io import read_sequences
+    from medna_interp.causal.mutagenesis import motif_effects
 
     data = read_sequences(demo_data)
     model = mi.load(DEMO_CHECKPOINT, device="cpu")

@@ -11,8 +11,8 @@ import pytest
 from builders import random_sequences
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
-from medna_interp.errors import MednaError
-from medna_interp.outputs import claim_directory, claim_file, output_kind, staged, step_outputs
+from medna_interp.core.errors import MednaError
+from medna_interp.core.outputs import claim_directory, claim_file, output_kind, staged, step_outputs
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -36,7 +36,7 @@ def assert_refused(code, err, *fragments):
 
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory) -> Path:
-    from medna_interp.synth import write_synthetic
+    from medna_interp.data.synth import write_synthetic
 
     return write_synthetic(tmp_path_factory.mktemp("synth") / "d", n_train=0, n_test=200, seed=3) / "test.tsv"
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from medna_interp.evaluate import evaluate
-from medna_interp.synth import write_synthetic
-from medna_interp.train import TrainConfig, train
+from medna_interp.training.evaluate import evaluate
+from medna_interp.data.synth import write_synthetic
+from medna_interp.training.train import TrainConfig, train
 
 GENERATOR = Path(__file__).resolve().parents[1] / "pipelines" / "idna_ms.py"
 

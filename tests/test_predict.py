@@ -4,10 +4,10 @@ import importlib
 
 import numpy as np
 
-from medna_interp.device import release_memory, trim_heap
+from medna_interp.core.device import release_memory, trim_heap
 from medna_interp.models.checkpoint import from_pretrained
 
-predict_module = importlib.import_module("medna_interp.predict")  # the package's `predict` is the API function
+predict_module = importlib.import_module("medna_interp.models.predict")  # the package's `predict` is the API function
 
 
 def test_collect_trims_the_heap_every_few_batches_without_changing_a_score(tiny_checkpoint, sequences, monkeypatch):

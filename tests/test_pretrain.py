@@ -12,9 +12,10 @@ from medna_interp.cli import main
 from medna_interp.models.checkpoint import from_encoders, from_pretrained, read_checkpoint_config
 from medna_interp.models.dnabert import load_dnabert
 from medna_interp.models.dnabert2 import load_dnabert2, load_dnabert2_mlm, read_weights
-from medna_interp.pretrain import PretrainConfig, mask_bpe_tokens, mask_kmer_spans, pretrain, pretraining_windows
-from medna_interp.synth import write_synthetic
-from medna_interp.tokenize import KmerTokenizer, kmer_vocabulary, train_bpe_tokenizer
+from medna_interp.training.pretrain import (PretrainConfig, mask_bpe_tokens, mask_kmer_spans, pretrain,
+                                            pretraining_windows)
+from medna_interp.data.synth import write_synthetic
+from medna_interp.data.tokenize import KmerTokenizer, kmer_vocabulary, train_bpe_tokenizer
 
 QUICK = PretrainConfig(epochs=2, batch_size=32, seed=3)
 
@@ -125,7 +126,7 @@ def test_genome_records_are_cut_into_windows_and_ambiguous_pieces_skipped(tmp_pa
 
 
 def test_an_interrupted_pretraining_resumes_and_ends_as_an_uninterrupted_one(synthetic, tmp_path, monkeypatch):
-    import medna_interp.pretrain as module
+    import medna_interp.training.pretrain as module
 
     config = PretrainConfig(epochs=3, batch_size=64, seed=5)
     data = [synthetic / "train.tsv"]
@@ -193,7 +194,7 @@ def test_pooled_training_from_a_checkpoint_records_each_source(synthetic, tmp_pa
 
 
 def test_init_starts_from_every_weight_of_the_checkpoint(synthetic, tmp_path):
-    from medna_interp.train import TrainConfig, train
+    from medna_interp.training.train import TrainConfig, train
 
     # zero learning rate: the result is the starting checkpoint itself
     path, _ = train(synthetic / "train.tsv", tmp_path / "same", init=DEMO_CHECKPOINT, device="cpu", progress=False,
@@ -233,8 +234,8 @@ def test_exported_encoders_are_the_checkpoints_and_start_new_models(tmp_path, ca
 def test_run_on_a_weak_model_finishes_with_a_labelled_result(tmp_path):
     from medna_interp.motifs.discover import DatabaseChoice
     from medna_interp.pipeline import RunOptions, run
-    from medna_interp.steps import Common
-    from medna_interp.train import TrainConfig, train
+    from medna_interp.core.settings import Common
+    from medna_interp.training.train import TrainConfig, train
 
     data = write_synthetic(tmp_path / "d", n_train=200, n_test=300, seed=6)
     # one epoch at a tiny learning rate: a deliberately under-trained model

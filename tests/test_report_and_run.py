@@ -12,10 +12,11 @@ import pytest
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
 from medna_interp.motifs.discover import DatabaseChoice
-from medna_interp.outputs import read_provenance
+from medna_interp.core.outputs import read_provenance
 from medna_interp.pipeline import RunOptions, run
-from medna_interp.steps import Common, check_consistency
-from medna_interp.synth import write_synthetic
+from medna_interp.core.settings import Common
+from medna_interp.runs.record import check_consistency
+from medna_interp.data.synth import write_synthetic
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 OPTIONS = RunOptions(cwga={"progress": False, "n_samples": 50, "steps": 20, "strand_check": True},
@@ -332,8 +333,8 @@ def test_deletion_keeps_the_centre_and_the_composition():
 def test_the_summary_puts_each_run_beside_the_others_with_its_best_motifs_and_a_link(finished_run, tmp_path):
     import pandas as pd
 
-    from medna_interp.errors import MednaError
-    from medna_interp.report.summary import summarize
+    from medna_interp.core.errors import MednaError
+    from medna_interp.reporting.summary import summarize
 
     _, original = finished_run
     runs = [tmp_path / "runs" / name for name in ("6mA_first", "5hmC_second")]

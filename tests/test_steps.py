@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp import steps
-from medna_interp.steps import Common, run_cad, run_cwga
-from medna_interp.synth import write_synthetic
+from medna_interp.runs import cache, explain
+from medna_interp.core.settings import Common
+from medna_interp.runs.explain import run_cad, run_cwga
+from medna_interp.data.synth import write_synthetic
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 
@@ -12,9 +13,9 @@ pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exis
 def test_cwga_reuses_the_predictions_cad_made_for_the_same_inputs(tmp_path, monkeypatch):
     data = write_synthetic(tmp_path / "a", n_train=0, n_test=200, seed=4) / "test.tsv"
     calls = []  # forward passes over the whole data set, predicting or scanning
-    for name in ("predict_proba", "scan"):
-        original = getattr(steps, name)
-        monkeypatch.setattr(steps, name, lambda *a, original=original, **k: calls.append(1) or original(*a, **k))
+    for module, name in ((explain, "predict_proba"), (explain, "scan"), (cache, "predict_proba")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, original=original, **k: calls.append(1) or original(*a, **k))
     run = tmp_path / "run"
     cwga_options = dict(views=("kmer",), n_samples=5, steps=4, top_dims=8, progress=False)
     run_cad(DEMO_CHECKPOINT, data, run, views=("kmer",), common=Common(device="cpu"))

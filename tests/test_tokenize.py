@@ -1,5 +1,5 @@
 from builders import random_sequences
-from medna_interp.tokenize import KmerTokenizer, kmer_vocabulary, train_bpe_tokenizer
+from medna_interp.data.tokenize import KmerTokenizer, kmer_vocabulary, train_bpe_tokenizer
 
 
 def test_41bp_window_gives_36_real_6mers_never_unk(kmer_dir):

@@ -6,8 +6,8 @@ import torch.nn.functional as F
 
 from medna_interp.cli import main
 from medna_interp.models.checkpoint import from_pretrained, read_checkpoint_config
-from medna_interp.synth import write_synthetic
-from medna_interp.train import FGM, flooding_loss
+from medna_interp.data.synth import write_synthetic
+from medna_interp.training.train import FGM, flooding_loss
 
 
 def test_flooding_equals_ce_above_level_and_reflects_below():
@@ -49,7 +49,7 @@ def synthetic(tmp_path_factory):
 
 
 def test_synthetic_truth_is_planted(synthetic):
-    from medna_interp.io import read_sequences
+    from medna_interp.data.io import read_sequences
 
     data = read_sequences(synthetic / "train.tsv")
     for sequence, label in zip(data.sequences, data.labels):
@@ -83,9 +83,9 @@ def test_evaluate_writes_table_and_cross_matrix(synthetic, tiny_checkpoint, tmp_
     assert code == 0
     rows = (out / "metrics.tsv").read_text().splitlines()
     assert rows[0].split("\t")[:4] == ["checkpoint", "dataset", "n", "n_pos"] and len(rows) == 3
-    from medna_interp.io import read_sequences
-    from medna_interp.metrics import binary_metrics
-    from medna_interp.predict import predict_proba
+    from medna_interp.data.io import read_sequences
+    from medna_interp.core.metrics import binary_metrics
+    from medna_interp.models.predict import predict_proba
 
     data = read_sequences(synthetic / "test.tsv")
     expected = binary_metrics(data.labels, predict_proba(from_pretrained(tiny_checkpoint), data.sequences))
@@ -112,7 +112,7 @@ def test_training_on_bad_data_fails_at_once_without_checkpoint(tmp_path, capsys,
 
 
 def test_warmup_then_linear_decay():
-    from medna_interp.train import warmup_then_decay
+    from medna_interp.training.train import warmup_then_decay
 
     factor = warmup_then_decay(total_steps=100, warmup=0.1)
     assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
@@ -121,8 +121,8 @@ def test_warmup_then_linear_decay():
 
 
 def test_grammar_from_yaml(tmp_path):
-    from medna_interp.io import read_sequences
-    from medna_interp.synth import Grammar
+    from medna_interp.data.io import read_sequences
+    from medna_interp.data.synth import Grammar
 
     path = tmp_path / "grammar.yaml"
     path.write_text("length: 30\ncentre_base: C\nlogic: or\nmotifs:\n"
@@ -162,7 +162,7 @@ def test_training_from_scratch_defaults_are_shown_and_recorded(synthetic, tmp_pa
 
 
 def test_training_from_dnabert_takes_the_papers_values():
-    from medna_interp.train import DEFAULTS, TrainConfig
+    from medna_interp.training.train import DEFAULTS, TrainConfig
 
     config = TrainConfig().resolved("pretrained", 1e-5)
     assert (config.fgm_epsilon, config.warmup, config.augment, config.lr) == (1.0, 0.0, 0.0, 1e-5)
@@ -198,7 +198,7 @@ def test_one_class_data_is_told_it_needs_both_classes(tiny_checkpoint, tmp_path,
 def test_misplaced_decoys_carry_both_motifs_with_one_outside_its_starts():
     import numpy as np
 
-    from medna_interp.synth import Grammar, generate
+    from medna_interp.data.synth import Grammar, generate
 
     grammar = Grammar(decoy_fraction=1.0, misplaced_fraction=1.0)
     rows, sites = generate(grammar, 200, np.random.default_rng(0), "s")
@@ -216,7 +216,7 @@ def test_misplaced_decoys_carry_both_motifs_with_one_outside_its_starts():
 
 
 def test_scratch_defaults_augment_and_pretrained_ones_do_not():
-    from medna_interp.train import TrainConfig, _substitute
+    from medna_interp.training.train import TrainConfig, _substitute
 
     assert TrainConfig().resolved("scratch", 5e-4).augment == 0.2
     assert TrainConfig().resolved("scratch", 5e-4).epochs == 40
@@ -234,7 +234,7 @@ def test_scratch_defaults_augment_and_pretrained_ones_do_not():
 def test_narrow_pretrained_encoders_get_the_scratch_recipe_at_a_lower_rate():
     from types import SimpleNamespace
 
-    from medna_interp.train import DEFAULT_LR, DEFAULTS, start_kind
+    from medna_interp.training.train import DEFAULT_LR, DEFAULTS, start_kind
 
     assert start_kind(SimpleNamespace(width=768)) == "pretrained"
     assert start_kind(SimpleNamespace(width=64)) == "pretrained_narrow"
@@ -244,7 +244,7 @@ def test_narrow_pretrained_encoders_get_the_scratch_recipe_at_a_lower_rate():
 
 
 def test_from_scratch_the_last_epoch_is_kept_and_patience_does_not_stop_it(synthetic, tmp_path):
-    from medna_interp.train import TrainConfig, train
+    from medna_interp.training.train import TrainConfig, train
 
     assert TrainConfig().resolved("scratch", 5e-4).keep == "last"
     assert TrainConfig().resolved("pretrained", 1e-5).keep == "best"
@@ -259,8 +259,8 @@ def test_from_scratch_the_last_epoch_is_kept_and_patience_does_not_stop_it(synth
 
 
 def test_an_unknown_keep_is_refused_before_anything_is_written(synthetic, tmp_path):
-    from medna_interp.errors import MednaError
-    from medna_interp.train import TrainConfig, train
+    from medna_interp.core.errors import MednaError
+    from medna_interp.training.train import TrainConfig, train
 
     with pytest.raises(MednaError, match="keep must be one of best, last"):
         train(synthetic / "train.tsv", tmp_path / "ckpt", config=TrainConfig(keep="first"), device="cpu")

@@ -7,9 +7,9 @@ import pytest
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
 from medna_interp.interpret.ism import ism
-from medna_interp.io import read_sequences
-from medna_interp.synth import write_synthetic
-from medna_interp.variants import Variant, variant_effects
+from medna_interp.data.io import read_sequences
+from medna_interp.data.synth import write_synthetic
+from medna_interp.causal.variants import Variant, variant_effects
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp.errors import MednaError
-from medna_interp.synth import write_synthetic
+from medna_interp.core.errors import MednaError
+from medna_interp.data.synth import write_synthetic
 from medna_interp.workflow import IDNA_MS, check_config, subsample, write_config
 
 pytest.importorskip("snakemake")

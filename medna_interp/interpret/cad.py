@@ -25,13 +25,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..composition import gc_strata as strata_of
-from ..errors import MednaError
+from ..core.errors import MednaError
+from ..core.precision import autocast
+from ..core.stats import (adjusted_q, benjamini_hochberg, cohens_d, stratified_statistics, token_occurrences,
+                                     welch_p)
+from ..data.composition import gc_strata as strata_of
+from ..data.tokenize import TokenBatch, span_cover
 from ..models.attention import LayerInput, check_heads, cls_attention_row, layer_index
 from ..models.medna_dfm import MednaDFM
-from ..precision import autocast
-from ..tokenize import TokenBatch, span_cover
-from .stats import adjusted_q, benjamini_hochberg, cohens_d, stratified_statistics, token_occurrences, welch_p
 
 VIEWS = ("kmer", "bpe")
 TOKEN_COLUMNS = ["token", "cad", "p_value", "q_value", "mean_pos", "mean_neg", "sd_pos", "sd_neg",

@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..errors import MednaError
+from ..core.errors import MednaError
+from ..core.stats import adjusted_q, contrast_columns, stratified_statistics, token_occurrences
+from ..data.composition import gc_strata as strata_of
+from ..data.tokenize import TokenBatch, span_cover
 from ..models.medna_dfm import MednaDFM
-from ..predict import collect
-from ..tokenize import TokenBatch, span_cover
-from ..composition import gc_strata as strata_of
+from ..models.predict import collect
 from .cad import usable_strata
-from .stats import adjusted_q, contrast_columns, stratified_statistics, token_occurrences
 
 VIEWS = ("kmer", "bpe")
 BASELINES = ("pad", "mask", "zero")

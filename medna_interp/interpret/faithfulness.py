@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..metrics import average_precision, roc_auc
+from ..core.metrics import average_precision, roc_auc
 from ..models.medna_dfm import MednaDFM
-from ..predict import predict_proba
+from ..models.predict import predict_proba
 
 RANDOM = "random"
 
@@ -97,7 +97,7 @@ def plot_curves(curves: pd.DataFrame, stem, n: int) -> None:
     """The deletion curves of every method (random dashed), as ``stem``.png/.svg."""
     from pathlib import Path
 
-    from ..motifs.logos import plt, save_figure
+    from ..core.figures import plt, save_figure
 
     figure, axis = plt.subplots(figsize=(6, 3.6))
     for method, curve in curves.groupby("method", sort=False):

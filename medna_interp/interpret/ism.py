@@ -16,9 +16,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..core.sequence import BASES
 from ..models.medna_dfm import MednaDFM
-
-BASES = "ACGT"
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import MednaError
-from ..io import SequenceSet
-from ..metrics import binary_metrics
+from ..core.errors import MednaError
+from ..core.metrics import binary_metrics
+from ..core.outputs import atomic_file
+from ..data.io import SequenceSet
 from ..models.medna_dfm import MednaDFM
-from ..outputs import atomic_file
-from ..predict import predict_proba
+from ..models.predict import predict_proba
 
 #: Windows per class below which selection relaxes (``min_selected``) and the report warns:
 #: Cohen's d over two groups of n has a standard error of about sqrt(2 / n), 0.32 at n = 20,

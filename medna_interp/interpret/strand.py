@@ -15,9 +15,9 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-from ..io import reverse_complement
+from ..core.sequence import reverse_complement
 from ..models.medna_dfm import MednaDFM
-from ..predict import predict_proba
+from ..models.predict import predict_proba
 
 COLUMNS = ["method", "windows", "mean_r", "median_r", "mean_r_negatives", "prediction_agreement", "probability_r"]
 #: a model is called strand-consistent, and STREME's --strands both suggested, when the

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from transformers import BertModel
 
-from ..errors import MednaError
+from ..core.errors import MednaError
 from .dnabert2 import MASK_BIAS, DnaBert2Model, alibi_slopes
 
 

@@ -17,9 +17,9 @@ from typing import Any
 import torch
 from transformers import BertConfig
 
-from ..errors import MednaError
-from ..outputs import CHECKPOINT_FORMAT, claim_directory, sha256_of, staged
-from ..tokenize import BpeTokenizer, KmerTokenizer
+from ..core.errors import MednaError
+from ..core.outputs import CHECKPOINT_FORMAT, claim_directory, sha256_of, staged
+from ..data.tokenize import BpeTokenizer, KmerTokenizer
 from .dnabert import load_dnabert, quiet_transformers
 from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict, read_weights, save_dnabert2
 from .medna_dfm import MednaConfig, MednaDFM
@@ -124,7 +124,7 @@ def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "
                     precision: str = "fp32") -> MednaDFM:
     """Load a checkpoint directory written by :func:`save_pretrained`, in eval mode, to run
     at ``precision`` (``fp32``, ``bf16`` or ``auto``; see :mod:`medna_interp.precision`)."""
-    from ..precision import resolve_precision
+    from ..core.precision import resolve_precision
 
     precision = resolve_precision(precision, device)  # a bad value fails before anything is read
     directory = Path(directory)
@@ -187,7 +187,7 @@ def export_encoders(checkpoint: str | os.PathLike, output: str | os.PathLike, fo
     """Write a trained model's encoders as DNABERT directories (``output/kmer``,
     ``output/bpe``), to initialise other data sets' models as the paper's domain-adaptive
     stage does. Returns ``output``."""
-    from ..outputs import PROVENANCE, TOOL, provenance, write_json
+    from ..core.outputs import PROVENANCE, TOOL, provenance, write_json
 
     claim_directory(output, "encoders", inputs=[checkpoint], force=force)
     model = from_pretrained(checkpoint)

@@ -10,8 +10,8 @@ from typing import Iterator
 
 from transformers import BertConfig, BertModel
 
-from ..errors import MednaError
-from ..tokenize import KmerTokenizer
+from ..core.errors import MednaError
+from ..data.tokenize import KmerTokenizer
 
 
 def build_dnabert(config: BertConfig | dict) -> BertModel:

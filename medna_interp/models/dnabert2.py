@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import MednaError
+from ..core.errors import MednaError
 
 #: Additive bias for masked keys, the constant of the original implementation.
 MASK_BIAS = -10000.0

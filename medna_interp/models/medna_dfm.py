@@ -14,9 +14,9 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
-from ..errors import MednaError
-from ..precision import autocast
-from ..tokenize import BpeTokenizer, KmerTokenizer, TokenBatch
+from ..core.errors import MednaError
+from ..core.precision import autocast
+from ..data.tokenize import BpeTokenizer, KmerTokenizer, TokenBatch
 from .dnabert import build_dnabert, eager_attention
 from .dnabert2 import DnaBert2Config, DnaBert2Model
 
@@ -197,19 +197,6 @@ class MednaDFM(nn.Module):
             bpe_config = DnaBert2Config.from_dict(bpe_config)
         bpe_encoder = None if config.fusion == "kmer_only" else DnaBert2Model(bpe_config)
         return cls(config, build_dnabert(kmer_config), bpe_encoder, kmer_tokenizer, bpe_tokenizer)
-
-    @classmethod
-    def from_pretrained(cls, directory, device="cpu", precision="fp32") -> "MednaDFM":
-        """Load a checkpoint directory (see :mod:`medna_interp.models.checkpoint`)."""
-        from .checkpoint import from_pretrained
-
-        return from_pretrained(directory, device, precision)
-
-    def save_pretrained(self, directory, **metadata):
-        """Write this model as a checkpoint directory, atomically."""
-        from .checkpoint import save_pretrained
-
-        return save_pretrained(self, directory, **metadata)
 
     #: the window length the checkpoint was trained on (``None``: not recorded)
     window_length: int | None = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import MednaError
-from ..tokenize import BpeTokenizer, KmerTokenizer, kmer_vocabulary
+from ..core.errors import MednaError
+from ..data.tokenize import BpeTokenizer, KmerTokenizer, kmer_vocabulary
 from .dnabert2 import DnaBert2Config
 from .medna_dfm import MednaConfig, MednaDFM
 

@@ -10,14 +10,14 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ..composition import Matching, match_controls
-from ..errors import MednaError
-from ..io import SequenceSet, read_records, write_fasta
+from ..core.errors import MednaError
+from ..data.composition import Matching, match_controls
+from ..data.io import SequenceSet, read_records, write_fasta
 from .export import ExportOptions, available_sources, export, per_base_scores, permuted_run, selected_windows
 from .jaspar import DEFAULT_RELEASE, jaspar_database, jaspar_url
 from .logos import aligned_logo, logo_stem, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
@@ -43,6 +43,10 @@ RAW = "raw"
 NULL = "null"
 #: the per-window sources whose selected windows get a raw baseline of their own
 _SELECTING = ("cad", "cwga", "ism", "linear")
+
+
+#: writes a linear model's source files into a folder: (windows, folder, seed) -> its summary
+LinearSource = Callable[[SequenceSet, Path, int], dict]
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
              meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
-             controls: str = "negatives", match_cpg: bool = False, backend: str = "meme", linear: bool = False,
-             permute_labels: bool = False) -> MotifsResult:
+             controls: str = "negatives", match_cpg: bool = False, backend: str = "meme",
+             linear: LinearSource | None = None, permute_labels: bool = False) -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
     A motif is *significant* when STREME's held-out E-value is at most ``streme.thresh``;
@@ -117,9 +121,10 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         composition check
     backend : ``meme`` (the TOMTOM binary, ``tomtom.dist``) or ``memelite`` (numba
         TOMTOM, Euclidean distance; see :func:`run_tomtom_lite`)
-    linear : also fit the position-specific linear baseline on ``data`` and use its
-        per-base weights as a source (``linear_bases``), so that what the model finds
-        beyond a linear model stands out
+    linear : writes the position-specific linear baseline, fitted on ``data``, as a source
+        (``linear_bases``: ``linear(data, folder, seed)``, e.g.
+        :func:`medna_interp.runs.linear_source.write_linear_source`), so that what the model
+        finds beyond a linear model stands out; ``None`` leaves it out
     permute_labels : repeat discovery under the null, into ``output/null``: the labels of
         the data and of every selection permuted (seeded by ``export_options.seed``), the
         windows and their scores kept (in ``tokens`` mode only the raw baselines: token
@@ -165,11 +170,9 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
     notes: dict[str, str] = {}
     described: dict[str, dict] = {}
     where = {pair: run_dir for pair in sources}
-    if linear:
-        from ..baseline import write_linear_source
-
+    if linear is not None:
         try:
-            write_linear_source(data, output / "linear_model", export_options.seed)
+            linear(data, output / "linear_model", export_options.seed)
             where[("linear", "bases")] = output / "linear_model"
             sources = [*sources, ("linear", "bases")]
         except MednaError as error:

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import MednaError
-from ..io import write_fasta
-from ..outputs import claim_directory, provenance, step_outputs
+from ..core.errors import MednaError
+from ..core.outputs import claim_directory, provenance, step_outputs
+from ..data.io import write_fasta
 
 SOURCES = ("cad", "cwga", "linear", "ism")
 MODES = ("tokens", "seqlets", "sequences")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MednaError
+from ..core.errors import MednaError
 from .motif import Motif, write_meme
 
 TAX_GROUPS = ("vertebrates", "insects", "plants", "fungi", "nematodes", "urochordates")

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .motif import BASES, Motif  # noqa: E402
+from ..core.figures import save_figure
 
 
 def logo_stem(name: str) -> str:
@@ -38,17 +39,6 @@ def information(pwm: np.ndarray) -> pd.DataFrame:
     probabilities = np.clip(pwm, 1e-9, None)
     probabilities = probabilities / probabilities.sum(1, keepdims=True)
     return logomaker.transform_matrix(_frame(probabilities), from_type="probability", to_type="information")
-
-
-def save_figure(figure, stem: Path) -> list[Path]:
-    """``stem``.png and ``stem``.svg of ``figure``, which is then closed; returns both paths."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    # names such as MA2108.1 carry dots, so append rather than with_suffix()
-    paths = [stem.parent / f"{stem.name}.png", stem.parent / f"{stem.name}.svg"]
-    figure.savefig(paths[0], dpi=120, bbox_inches="tight")
-    figure.savefig(paths[1], bbox_inches="tight")
-    plt.close(figure)
-    return paths
 
 
 def motif_logo(motif: Motif, stem: str | os.PathLike, title: str | None = None) -> list[Path]:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import MednaError
+from ..core.errors import MednaError
 
 MEME_VERSION = "5.4.1"
 SDIST = "pymemesuite==0.1.0a4"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MednaError
-from ..outputs import atomic_file
+from ..core.errors import MednaError
+from ..core.outputs import atomic_file
+from ..core.sequence import BASES
 
-BASES = "ACGT"
 _IUPAC = {frozenset("AC"): "M", frozenset("AG"): "R", frozenset("AT"): "W", frozenset("CG"): "S",
           frozenset("CT"): "Y", frozenset("GT"): "K"}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import SequenceSet
+from ..data.io import SequenceSet
 from .motif import Motif, write_meme
 
 

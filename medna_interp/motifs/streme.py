@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MednaError
+from ..core.errors import MednaError
 from .meme import find_tool, meme_environment, tool_message
 from .motif import Motif
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MednaError
+from ..core.errors import MednaError
 from .meme import find_tool, meme_environment, tool_message
 from .motif import Motif, read_meme, write_meme
 
@@ -154,7 +154,7 @@ def run_tomtom_lite(queries: list[Motif], database: list[Motif], output: str | o
     """
     from memelite import tomtom
 
-    from ..interpret.stats import benjamini_hochberg
+    from ..core.stats import benjamini_hochberg
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

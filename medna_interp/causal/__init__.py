@@ -1,0 +1,1 @@
+"""Causal checks in memory: motif mutagenesis, motif insertion, single-base variants."""

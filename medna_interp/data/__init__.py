@@ -1,0 +1,1 @@
+"""Data: reading windows, synthetic grammars, tokenizers, composition, training splits."""

@@ -1,0 +1,1 @@
+"""Learning: training, pretraining, the linear and CNN baselines, evaluation."""
