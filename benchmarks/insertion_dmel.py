@@ -26,7 +26,7 @@ from common import RESULTS, ROOT, SHARED, machine  # noqa: E402
 
 
 def main() -> None:
-    from medna_interp.causal.insertion import run_insertion
+    from medna_interp.causal.insertion_run import run_insertion
     from medna_interp.core.settings import Common
     from medna_interp.training.train import train
 

@@ -40,7 +40,7 @@ def one_at_a_time(model, backgrounds, kmer, strands, offsets) -> np.ndarray:
 def main() -> None:
     from medna_interp.causal.insertion import _score_placements, make_backgrounds
     from medna_interp.models.checkpoint import from_pretrained
-    from medna_interp.api import synthetic
+    from medna_interp.api.windows import synthetic
     from medna_interp.core.settings import Common
     from medna_interp.runs.follow_up import run_insertion_step
 

@@ -93,7 +93,7 @@ def agreement() -> dict:
     from medna_interp.core.metrics import binary_metrics
     from medna_interp.models.checkpoint import from_pretrained
     from medna_interp.models.predict import predict_proba
-    from medna_interp.api import synthetic
+    from medna_interp.api.windows import synthetic
 
     data = synthetic(2000, seed=7)
     model = from_pretrained(ROOT / "model" / "demo", "cpu")

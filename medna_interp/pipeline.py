@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import reporting  # noqa: F401  (its module registers the report step's runner)
 from .core.outputs import claim_directory
 from .core.settings import Common, input_paths
 from .data.io import load_data
@@ -23,7 +24,6 @@ from .interpret.cad import check_gc_strata
 from .interpret.embed import check_options as check_embed_options
 from .models.loading import load_checkpoint
 from .motifs.discover import matched_negatives
-from . import reporting  # noqa: F401  (its module registers the report step's runner)
 from .runs.checks import check_cad_options, check_cwga_options, check_motif_options
 from .runs.record import is_up_to_date
 from .runs.registry import BY_NAME, STEPS, runner

@@ -44,7 +44,7 @@ def test_ism_s_strand_check_writes_its_table(tiny_checkpoint, labelled_tsv, tmp_
     table = pd.read_csv(tmp_path / "run" / "strand_ism.tsv", sep="\t")
     assert table.method.tolist() == ["ism"] and table.windows.iloc[0] >= 4 and -1 <= table.mean_r.iloc[0] <= 1
     # the report reads an ISM strand check in a run without a CWGA step
-    from medna_interp.core.outputs import read_provenance
+    from medna_interp.core.provenance import read_provenance
     from medna_interp.reporting.collect import _strands
 
     strand = _strands(read_provenance(tmp_path / "run")["steps"])

@@ -11,7 +11,7 @@ import torch
 from conftest import DEMO_CHECKPOINT, needs_native_bf16
 from medna_interp.core import precision as precision_module
 from medna_interp.core.agreement import attribution_agreement, cad_agreement
-from medna_interp.api import load, synthetic
+from medna_interp.api.windows import load, synthetic
 from medna_interp.cli import main
 from medna_interp.core.errors import MednaError
 from medna_interp.interpret.cwga import cwga
@@ -20,7 +20,7 @@ from medna_interp.models.predict import predict_proba
 from medna_interp.core.precision import native_bf16, resolve_precision
 from medna_interp.core.settings import Common
 from medna_interp.runs.resume import expected_fingerprint
-from medna_interp.core.outputs import read_provenance
+from medna_interp.core.provenance import read_provenance
 from medna_interp.runs.explain import run_cad
 from medna_interp.data.synth import write_synthetic
 from medna_interp.training.train import TrainConfig, train

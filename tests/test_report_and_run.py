@@ -12,7 +12,7 @@ import pytest
 from conftest import DEMO_CHECKPOINT
 from medna_interp.cli import main
 from medna_interp.motifs.discover import DatabaseChoice
-from medna_interp.core.outputs import read_provenance
+from medna_interp.core.provenance import read_provenance
 from medna_interp.pipeline import RunOptions, run
 from medna_interp.core.settings import Common
 from medna_interp.runs.record import check_consistency

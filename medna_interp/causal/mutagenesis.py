@@ -22,7 +22,8 @@ from scipy import stats
 
 from ..core.errors import MednaError
 from ..core.metrics import binary_metrics
-from ..core.outputs import claim_directory, provenance, step_outputs
+from ..core.outputs import claim_directory, step_outputs
+from ..core.provenance import provenance
 from ..core.sequence import IUPAC, base_fractions, iupac_pattern
 from ..data.io import SequenceSet
 from ..models.medna_dfm import MednaDFM

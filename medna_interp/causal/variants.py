@@ -18,9 +18,11 @@ import pandas as pd
 from scipy.special import expit
 
 from ..core.errors import MednaError
-from ..core.outputs import Resources, claim_directory, provenance, step_outputs
+from ..core.outputs import claim_directory, step_outputs
+from ..core.provenance import Resources, provenance
+from ..core.sequence import BASES
 from ..data.io import SequenceSet
-from ..interpret.ism import BASES, ism
+from ..interpret.ism import ism
 from ..models.medna_dfm import MednaDFM
 
 COLUMNS = ["id", "window_id", "position", "ref", "alt", "p_ref", "p_alt", "delta_p", "delta_logit", "rank_by_drop",

@@ -17,7 +17,7 @@ import sys
 
 from .._version import __version__
 from ..core.errors import MednaError
-from ..core.outputs import command_line
+from ..core.provenance import command_line
 from . import causal, explain, learning, motifs, runs
 from .options import Parser
 

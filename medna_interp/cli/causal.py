@@ -82,7 +82,7 @@ def cmd_insert(args) -> None:
         return
     if not (args.checkpoint and args.data and args.motif and args.output):
         raise MednaError("insert needs CKPT DATA -o DIR --motif MOTIF (or --from-run RUN)")
-    from ..causal.insertion import run_insertion
+    from ..causal.insertion_run import run_insertion
 
     result = run_insertion(args.checkpoint, args.data, args.output, args.motif, pairs=args.pair or [],
                            background=args.background, n_backgrounds=args.n_backgrounds, strand=args.strand,

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import MednaError
-from ..core.outputs import claim_directory, provenance, step_outputs
+from ..core.outputs import claim_directory, step_outputs
+from ..core.provenance import provenance
 
 
 @dataclass
@@ -200,7 +201,7 @@ def write_synthetic(output: str | os.PathLike, grammar: Grammar | None = None, n
     """Write ``train.tsv``, ``test.tsv`` (iDNA-MS format), ``sites.tsv`` and ``grammar.json``.
 
     ``output`` may be new, empty or an earlier synthetic set of ours (see
-    :func:`medna_interp.outputs.claim_directory`); ``grammar_file`` is recorded as input.
+    :func:`medna_interp.core.outputs.claim_directory`); ``grammar_file`` is recorded as input.
     """
     grammar = grammar or Grammar()
     grammar.validate()

@@ -203,7 +203,7 @@ def token_statistics(tokens: list[list[str]], scores: list[np.ndarray], labels: 
 
     With ``strata`` (shape (N windows,)), ``cad_adj``, ``p_adj`` and ``q_adj``: Cohen's d within
     each stratum combined by inverse variance; p from a Welch test in each stratum combined by
-    Stouffer's method (:func:`~medna_interp.interpret.stats.stratified_statistics`), and its BH q.
+    Stouffer's method (:func:`~medna_interp.core.stats.stratified_statistics`), and its BH q.
     Without, NaN."""
     frame = token_occurrences(tokens, scores, labels)
     if per_sequence_mean:

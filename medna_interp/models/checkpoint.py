@@ -18,7 +18,8 @@ import torch
 from transformers import BertConfig
 
 from ..core.errors import MednaError
-from ..core.outputs import CHECKPOINT_FORMAT, claim_directory, sha256_of, staged
+from ..core.outputs import CHECKPOINT_FORMAT, claim_directory, staged
+from ..core.provenance import sha256_of
 from ..data.tokenize import BpeTokenizer, KmerTokenizer
 from .dnabert import load_dnabert, quiet_transformers
 from .dnabert2 import DnaBert2Config, load_dnabert2, load_state_strict, read_weights, save_dnabert2
@@ -43,7 +44,7 @@ def save_pretrained(model: MednaDFM, directory: str | os.PathLike, *,
     """Write ``model`` as a checkpoint directory.
 
     The files appear together; in an existing checkpoint directory only the checkpoint's
-    own files are replaced (see :func:`medna_interp.outputs.claim_directory`).
+    own files are replaced (see :func:`medna_interp.core.outputs.claim_directory`).
 
     Parameters
     ----------
@@ -123,7 +124,7 @@ def read_checkpoint_config(directory: str | os.PathLike) -> dict:
 def from_pretrained(directory: str | os.PathLike, device: torch.device | str = "cpu",
                     precision: str = "fp32") -> MednaDFM:
     """Load a checkpoint directory written by :func:`save_pretrained`, in eval mode, to run
-    at ``precision`` (``fp32``, ``bf16`` or ``auto``; see :mod:`medna_interp.precision`)."""
+    at ``precision`` (``fp32``, ``bf16`` or ``auto``; see :mod:`medna_interp.core.precision`)."""
     from ..core.precision import resolve_precision
 
     precision = resolve_precision(precision, device)  # a bad value fails before anything is read
@@ -187,7 +188,8 @@ def export_encoders(checkpoint: str | os.PathLike, output: str | os.PathLike, fo
     """Write a trained model's encoders as DNABERT directories (``output/kmer``,
     ``output/bpe``), to initialise other data sets' models as the paper's domain-adaptive
     stage does. Returns ``output``."""
-    from ..core.outputs import PROVENANCE, TOOL, provenance, write_json
+    from ..core.provenance import PROVENANCE, TOOL, provenance
+    from ..core.outputs import write_json
 
     claim_directory(output, "encoders", inputs=[checkpoint], force=force)
     model = from_pretrained(checkpoint)

@@ -201,7 +201,7 @@ class MednaDFM(nn.Module):
     #: the window length the checkpoint was trained on (``None``: not recorded)
     window_length: int | None = None
     #: ``fp32`` or ``bf16``: the autocast the encoders and fusion head run under (see
-    #: :mod:`medna_interp.precision`); an execution setting, not saved with the weights
+    #: :mod:`medna_interp.core.precision`); an execution setting, not saved with the weights
     precision: str = "fp32"
 
     def _autocast(self):

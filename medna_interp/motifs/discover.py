@@ -110,7 +110,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         exported negatives, or the negative windows for raw baselines), ``shuffled``
         (STREME's shuffles of the primaries, ``streme.order``-mer composition kept) or
         ``matched`` (negatives drawn to the primaries' GC distribution,
-        :func:`medna_interp.composition.match_controls`; ``matching.tsv`` in each source's
+        :func:`medna_interp.data.composition.match_controls`; ``matching.tsv`` in each source's
         folder says how well). With ``matched``, too few negatives to match the data's
         positives is an error before any STREME run; a source whose own negatives cannot be
         matched is left out with a note. Whatever the controls, each motif's sites are also

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import MednaError
-from ..core.outputs import claim_directory, provenance, step_outputs
+from ..core.outputs import claim_directory, step_outputs
+from ..core.provenance import provenance
 from ..data.io import write_fasta
 
 SOURCES = ("cad", "cwga", "linear", "ism")
@@ -34,10 +35,10 @@ _FILES = {
             "arrays": "cad_positional.npz"},
     "cwga": {"table": "cwga_{view}.tsv", "score": "scaled_contribution", "selection": "cwga_selection.tsv",
              "arrays": "attributions.npz"},
-    # the linear baseline (medna_interp.baseline.write_linear_source): per-position weights, no tokens
+    # the linear baseline (medna_interp.runs.linear_source.write_linear_source): per-position weights, no tokens
     "linear": {"table": "linear_weights.tsv", "score": "weight", "selection": "linear_selection.tsv",
                "arrays": "linear_attributions.npz"},
-    # saturation mutagenesis (medna_interp.steps.run_ism): per-base mean drop in log-odds
+    # saturation mutagenesis (medna_interp.runs.explain.run_ism): per-base mean drop in log-odds
     "ism": {"table": "ism_positions.tsv", "score": "mean_drop_to_base", "selection": "ism_selection.tsv",
             "arrays": "ism.npz"},
 }

@@ -19,7 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .motif import BASES, Motif  # noqa: E402
+from ..core.sequence import BASES  # noqa: E402
+from .motif import Motif  # noqa: E402
 from ..core.figures import save_figure
 
 

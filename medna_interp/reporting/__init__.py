@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from ..core.outputs import provenance, software_versions, step_outputs, write_json
+from ..core.outputs import step_outputs, write_json
+from ..core.provenance import provenance, software_versions
 from ..runs.record import fingerprint, upstream_ids
 from ..runs.registry import runner_of
 from .collect import collect

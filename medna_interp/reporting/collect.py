@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..causal.insertion import file_stem
+from ..causal.insertion_run import file_stem
 from ..core.errors import MednaError
-from ..core.outputs import PROVENANCE, read_provenance
+from ..core.provenance import PROVENANCE, read_provenance
 from ..interpret.selection import MIN_SELECTED, relaxed_message
 from ..motifs.jaspar import jaspar_url
 from ..motifs.logos import logo_stem

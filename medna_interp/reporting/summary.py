@@ -14,7 +14,8 @@ from typing import NamedTuple
 import pandas as pd
 
 from ..core.errors import MednaError
-from ..core.outputs import claim_directory, provenance, step_outputs
+from ..core.outputs import claim_directory, step_outputs
+from ..core.provenance import provenance
 from ..motifs.logos import logo_stem
 from .collect import _image
 from .render import CSS, SORT_JS, _e, _num, _table

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.outputs import atomic_file, sha256_of
+from ..core.outputs import atomic_file
+from ..core.provenance import sha256_of
 from ..models.predict import predict_proba
 
 

@@ -9,7 +9,8 @@ import os
 import numpy as np
 
 from ..core.errors import MednaError
-from ..core.outputs import Resources, claim_directory, step_outputs
+from ..core.outputs import claim_directory, step_outputs
+from ..core.provenance import Resources
 from ..core.settings import Common, input_paths
 from ..data.composition import composition
 from ..data.io import load_data
@@ -235,7 +236,7 @@ def run_embed(checkpoint: str | os.PathLike, data_path: str | os.PathLike, run_d
               n_neighbors: int = 15, min_dist: float = 0.1, color_by: str | None = None,
               common: Common = Common(), model: MednaDFM | None = None, force: bool = False):
     """Features of up to ``max_windows`` windows at each processing stage, their UMAPs and
-    separability numbers (:func:`medna_interp.embed.embed`); writes ``embeddings.npz``,
+    separability numbers (:func:`medna_interp.interpret.embed.embed`); writes ``embeddings.npz``,
     ``embed.tsv`` and ``embed.png``/``.svg``.
 
     Returns

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import MednaError
-from ..core.outputs import Resources, step_outputs
+from ..core.outputs import step_outputs
+from ..core.provenance import Resources
 from ..core.settings import Common
 from ..models.loading import load_checkpoint
 from ..models.medna_dfm import MednaDFM
@@ -72,7 +73,7 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
 def run_effects(run_dir: str | os.PathLike, *, flank: int = 3, common: Common = Common(),
                 model: MednaDFM | None = None):
     """The causal effect of every motif in ``RUN/motifs/motifs.tsv``: its sites shuffled in the
-    positives (:func:`medna_interp.mutagenesis.motif_effects`); writes ``RUN/effects.tsv``.
+    positives (:func:`medna_interp.causal.mutagenesis.motif_effects`); writes ``RUN/effects.tsv``.
 
     Returns
     -------
@@ -106,7 +107,7 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
                        strand: str = "both", consensus: bool = False, bootstrap: int = 1000,
                        max_evalue: float = 0.05, common: Common = Common(), model: MednaDFM | None = None):
     """Insert every motif of ``RUN/motifs/motifs.tsv`` with STREME E <= ``max_evalue`` into
-    backgrounds (:func:`medna_interp.insertion.insert`); writes ``RUN/insertion/``. Motifs
+    backgrounds (:func:`medna_interp.causal.insertion.insert`); writes ``RUN/insertion/``. Motifs
     above the E-value gate are listed in ``insertion.json`` as not tested: STREME reports
     them as chance findings, and each tested motif costs ~4 x window length x backgrounds
     forward passes.
@@ -117,7 +118,8 @@ def run_insertion_step(run_dir: str | os.PathLike, *, n_backgrounds: int = 100, 
     """
     import pandas as pd
 
-    from ..causal.insertion import Placeable, insert, write_insertion
+    from ..causal.insertion import Placeable, insert
+    from ..causal.insertion_run import write_insertion
 
     started = Resources()  # the step's wall time and memory include its computation
     run_dir = Path(run_dir)

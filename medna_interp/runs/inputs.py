@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import MednaError
-from ..core.outputs import read_provenance
+from ..core.provenance import read_provenance
 from ..data.io import read_sequences
 from .record import check_consistency
 

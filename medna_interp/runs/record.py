@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..core.errors import MednaError
-from ..core.outputs import PROVENANCE, changed_outputs, provenance, read_provenance
+from ..core.provenance import PROVENANCE, changed_outputs, provenance, read_provenance
 from ..core.settings import Common
 from .registry import BY_NAME, EXECUTION_ONLY, MODEL_STEPS, STEPS
 

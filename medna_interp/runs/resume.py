@@ -11,7 +11,7 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-from ..core.outputs import read_provenance, sha256_of
+from ..core.provenance import read_provenance, sha256_of
 from ..core.settings import Common, input_paths
 from .explain import embed_inputs
 from .follow_up import motif_defaults

@@ -2,7 +2,7 @@
 
 * ``linear``: position-specific logistic regression on one-hot bases (L x 4) and
   adjacent dinucleotides ((L - 1) x 16), L2-penalised, its strength chosen by validation
-  AUPRC on the same stratified split :func:`medna_interp.train.train` uses.
+  AUPRC on the same stratified split :func:`medna_interp.training.train.train` uses.
 * ``cnn``: a small one-hot CNN (two convolutions, global max pool), early-stopped on the
   same validation split.
 
@@ -26,7 +26,8 @@ from torch import nn
 
 from ..core.errors import MednaError
 from ..core.metrics import binary_metrics
-from ..core.outputs import claim_directory, provenance, step_outputs
+from ..core.outputs import claim_directory, step_outputs
+from ..core.provenance import provenance
 from ..core.sequence import one_hot
 from ..data.io import SequenceSet
 
@@ -167,7 +168,7 @@ def train_baselines(train_path: str | os.PathLike, output: str | os.PathLike, *,
                     valid_path: str | os.PathLike | None = None, negatives: str | os.PathLike | None = None,
                     valid_fraction: float = 0.1, seed: int = 0, length: int | None = 41, cnn: bool = True,
                     force: bool = False) -> tuple[Path, Baselines]:
-    """Fit both baselines on the split :func:`medna_interp.train.train` would use and save them.
+    """Fit both baselines on the split :func:`medna_interp.training.train.train` would use and save them.
 
     Returns
     -------

@@ -14,8 +14,9 @@ import numpy as np
 from ..core.device import release_memory, resolve_device
 from ..core.errors import MednaError
 from ..core.metrics import binary_metrics, roc_points
-from ..core.outputs import claim_directory, provenance, step_outputs
+from ..core.outputs import claim_directory, step_outputs
 from ..core.precision import resolve_precision
+from ..core.provenance import provenance
 from ..data.io import read_sequences
 from ..models.checkpoint import from_pretrained, read_checkpoint_config
 from ..models.predict import predict_proba
@@ -72,13 +73,13 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
 
     Writes ``metrics.json``/``.tsv``, ``roc.tsv`` and, with several checkpoints or test
     sets, the cross-dataset matrices into ``output`` (see
-    :func:`medna_interp.outputs.claim_directory` for what may be there already).
+    :func:`medna_interp.core.outputs.claim_directory` for what may be there already).
 
     Parameters
     ----------
     negatives : negatives for a single test set whose file then holds the positives
     length : required window length; ``None`` takes each checkpoint's own
-    precision : ``fp32``, ``bf16`` or ``auto``, for MEDNA-DFM checkpoints (see :mod:`medna_interp.precision`)
+    precision : ``fp32``, ``bf16`` or ``auto``, for MEDNA-DFM checkpoints (see :mod:`medna_interp.core.precision`)
 
     Returns
     -------

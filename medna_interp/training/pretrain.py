@@ -30,8 +30,8 @@ import torch.nn.functional as F
 
 from ..core.device import resolve_device, seed_everything
 from ..core.errors import MednaError
-from ..core.outputs import (PROVENANCE, TOOL, Resources, atomic_file, claim_directory, provenance,
-                                       read_provenance, staged, write_json)
+from ..core.outputs import atomic_file, claim_directory, staged, write_json
+from ..core.provenance import PROVENANCE, TOOL, Resources, provenance, read_provenance
 from ..core.sequence import reverse_complement
 from ..data.io import read_records
 from ..data.tokenize import SPECIAL_TOKENS, BpeTokenizer, KmerTokenizer, kmer_vocabulary, train_bpe_tokenizer

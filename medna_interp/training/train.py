@@ -22,8 +22,9 @@ from torch import nn
 from ..core.device import resolve_device, seed_everything
 from ..core.errors import MednaError
 from ..core.metrics import binary_metrics
-from ..core.outputs import Resources, claim_directory, provenance
+from ..core.outputs import claim_directory
 from ..core.precision import resolve_precision
+from ..core.provenance import Resources, provenance
 from ..core.sequence import reverse_complement
 from ..data.io import SequenceSet
 from ..data.splits import source_counts, training_split
@@ -141,7 +142,7 @@ class TrainConfig:
     #: AUPRC, stopping after ``patience`` epochs without a better one; ``last``, every epoch
     #: of the schedule and the final weights (``patience`` unused)
     keep: str | None = None
-    #: ``fp32``, ``bf16`` (autocast, fp32 master weights) or ``auto`` (see :mod:`medna_interp.precision`)
+    #: ``fp32``, ``bf16`` (autocast, fp32 master weights) or ``auto`` (see :mod:`medna_interp.core.precision`)
     precision: str = "fp32"
 
     def resolved(self, start: str, lr: float) -> "TrainConfig":
