@@ -48,18 +48,6 @@ def synthetic(tmp_path_factory):
     return write_synthetic(tmp_path_factory.mktemp("synth") / "data", n_train=300, n_test=100, seed=1)
 
 
-def test_synthetic_truth_is_planted(synthetic):
-    from medna_interp.data.io import read_sequences
-
-    data = read_sequences(synthetic / "train.tsv")
-    for sequence, label in zip(data.sequences, data.labels):
-        core = sequence[19:23] == "GAGG"
-        tract = "AAAAA" in sequence[5:16]
-        assert sequence[20] == "A"
-        assert (core and tract) == bool(label)
-    assert sum(1 for s, y in zip(data.sequences, data.labels) if y == 0 and s[19:23] == "GAGG") > 10  # decoys
-
-
 def test_training_smoke_one_epoch_writes_checkpoint(synthetic, tmp_path, capsys):
     out = tmp_path / "ckpt"
     code = main(["train", str(synthetic / "train.tsv"), "-o", str(out), "--size", "tiny", "--epochs", "1",
@@ -120,22 +108,6 @@ def test_warmup_then_linear_decay():
     assert warmup_then_decay(100, 0.0)(0) == 1.0
 
 
-def test_grammar_from_yaml(tmp_path):
-    from medna_interp.data.io import read_sequences
-    from medna_interp.data.synth import Grammar
-
-    path = tmp_path / "grammar.yaml"
-    path.write_text("length: 30\ncentre_base: C\nlogic: or\nmotifs:\n"
-                    "  - {name: CG_box, sequence: CGCG, start_min: 4, start_max: 8}\n"
-                    "  - {name: T_run, sequence: TTTTT, start_min: 20, start_max: 24}\n")
-    grammar = Grammar.from_file(path)
-    out = write_synthetic(tmp_path / "data", grammar, n_train=60, n_test=0, seed=2)
-    data = read_sequences(out / "train.tsv", length=30)
-    for sequence, label in zip(data.sequences, data.labels):
-        carries = "CGCG" in sequence[4:12] or "TTTTT" in sequence[20:29]
-        assert sequence[15] == "C" and carries == bool(label)
-
-
 def _split_by_label(path, tmp_path):
     lines = path.read_text().splitlines()[1:]
     positives, negatives = tmp_path / "pos.fa", tmp_path / "neg.fa"
@@ -193,26 +165,6 @@ def test_one_class_data_is_told_it_needs_both_classes(tiny_checkpoint, tmp_path,
     assert main(["cad", str(tiny_checkpoint), str(path), "-o", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "holds only positives (label 1); contrasting the classes needs both" in err and "--confidence" not in err
-
-
-def test_misplaced_decoys_carry_both_motifs_with_one_outside_its_starts():
-    import numpy as np
-
-    from medna_interp.data.synth import Grammar, generate
-
-    grammar = Grammar(decoy_fraction=1.0, misplaced_fraction=1.0)
-    rows, sites = generate(grammar, 200, np.random.default_rng(0), "s")
-    ranges = {m.name: (m.start_min, m.start_max) for m in grammar.motifs}
-    negatives = {ident for ident, label, _ in rows if label == 0}
-    by_window = {}
-    for ident, label, name, start, _, _ in sites:
-        if ident in negatives:
-            by_window.setdefault(ident, []).append(ranges[name][0] <= start <= ranges[name][1])
-    assert set(by_window) == negatives
-    assert all(len(placed) == 2 and sum(placed) == 1 for placed in by_window.values())
-    # the default stream of windows is unchanged by the option's existence
-    assert generate(Grammar(), 20, np.random.default_rng(0), "s") == \
-        generate(Grammar(misplaced_fraction=0.0), 20, np.random.default_rng(0), "s")
 
 
 def test_scratch_defaults_augment_and_pretrained_ones_do_not():

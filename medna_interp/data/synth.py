@@ -1,9 +1,12 @@
 """Synthetic 41-bp methylation windows with a known, planted sequence grammar.
 
 The default grammar mimics the paper's Drosophila 6mA story: a modified site carries a
-GAGG core over the central A *and* an upstream A-tract; negatives are decoys with only
-one of the two, or composition-matched background. Because the truth is known, these
-sets test whether CAD and CWGA recover what the model was made to learn.
+GAGG core near the central A *and* an A-tract a fixed spacing upstream of that core.
+The core's position varies from window to window and the A-tract is placed relative to
+the core, not to the window, so no position-specific (linear) model can represent the
+rule: negatives include decoys with only one element, decoys with both at a wrong
+spacing, and background. Because the truth is known, these sets test whether CAD and
+CWGA recover what the model was made to learn.
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ from ..core.provenance import provenance
 
 @dataclass
 class PlantedMotif:
-    """A motif planted at a 0-based start drawn uniformly from ``[start_min, start_max]``."""
+    """A motif planted at a 0-based start drawn uniformly from ``[start_min, start_max]``.
+
+    With ``anchor`` (the name of a motif listed before it) the range is an offset from
+    that motif's start in the same window (negative: upstream), so the pair keeps its
+    spacing wherever the anchor lands.
+    """
 
     name: str
     sequence: str
     start_min: int
     start_max: int
+    anchor: str | None = None
 
 
 @dataclass
@@ -44,11 +53,12 @@ class Grammar:
     centre_base: str = "A"
     background: dict[str, float] = field(default_factory=lambda: {"A": 0.3, "C": 0.2, "G": 0.2, "T": 0.3})
     motifs: list[PlantedMotif] = field(default_factory=lambda: [
-        PlantedMotif("GAGG_core", "GAGG", 19, 19),
-        PlantedMotif("A_tract", "AAAAA", 5, 11),
+        PlantedMotif("GAGG_core", "GAGG", 12, 24),
+        # 4-7 bp between the tract's end and the core's start
+        PlantedMotif("A_tract", "AAAAA", -12, -9, anchor="GAGG_core"),
     ])
     logic: str = "and"
-    decoy_fraction: float = 0.6
+    decoy_fraction: float = 0.7
     #: relative chance that a decoy carries each motif (aligned with ``motifs``); GAGG-only
     #: decoys are kept rarer because CAD contrasts the same token across classes: a
     #: motif that decoys carry as often as positives gets a negative CAd (see README)
@@ -56,8 +66,9 @@ class Grammar:
     mutation_rate: float = 0.0
     label_noise: float = 0.0
     #: fraction of decoys that carry every motif but one of them outside its allowed
-    #: starts: they teach a model that where a motif sits matters, not only that it is there
-    misplaced_fraction: float = 0.0
+    #: starts (an anchored motif: at a wrong spacing from its anchor, within the span its
+    #: right spacings cover): where a motif sits, not only that it is there, decides the call
+    misplaced_fraction: float = 0.5
     #: base probabilities of positive windows (default: ``background``): a composition
     #: confounder, e.g. GC-rich positives with no motif at all (``motifs: []``)
     positive_background: dict[str, float] | None = None
@@ -108,22 +119,66 @@ class Grammar:
         if len(self.decoy_weights) != len(self.motifs) or \
                 (self.motifs and (min(self.decoy_weights) < 0 or sum(self.decoy_weights) <= 0)):
             raise MednaError(f"{source}: decoy_weights needs one non-negative weight per motif")
-        for motif in self.motifs:
-            if not 0 <= motif.start_min <= motif.start_max or motif.start_max + len(motif.sequence) > self.length:
+        for i, motif in enumerate(self.motifs):
+            if motif.anchor is not None:
+                if motif.anchor not in [m.name for m in self.motifs[:i]]:
+                    raise MednaError(f"{source}: motif {motif.name}'s anchor {motif.anchor!r} must name a motif "
+                                     "listed before it")
+                low, high = _span(self, motif)
+                if motif.start_min > motif.start_max or low < 0 or high + len(motif.sequence) > self.length:
+                    raise MednaError(f"{source}: motif {motif.name} at {motif.start_min}..{motif.start_max} "
+                                     f"from {motif.anchor} does not fit in {self.length} bp")
+            elif not 0 <= motif.start_min <= motif.start_max or motif.start_max + len(motif.sequence) > self.length:
                 raise MednaError(f"{source}: motif {motif.name} does not fit in {self.length} bp")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _contains(sequence: str, motif: PlantedMotif) -> bool:
+def _by_name(grammar: Grammar, name: str) -> PlantedMotif:
+    return next(m for m in grammar.motifs if m.name == name)
+
+
+def _span(grammar: Grammar, motif: PlantedMotif) -> tuple[int, int]:
+    """The lowest and highest absolute start ``motif`` can take."""
+    if motif.anchor is None:
+        return motif.start_min, motif.start_max
+    low, high = _span(grammar, _by_name(grammar, motif.anchor))
+    return low + motif.start_min, high + motif.start_max
+
+
+def _allowed_starts(grammar: Grammar, motif: PlantedMotif, sequence: str) -> set[int]:
+    """Absolute starts at which ``motif`` counts as present in ``sequence``."""
+    if motif.anchor is None:
+        return set(range(motif.start_min, motif.start_max + 1))
+    anchor = _by_name(grammar, motif.anchor)
+    width = len(anchor.sequence)
+    anchored = [s for s in _allowed_starts(grammar, anchor, sequence) if sequence[s : s + width] == anchor.sequence]
+    return {s + offset for s in anchored for offset in range(motif.start_min, motif.start_max + 1)}
+
+
+def _contains(grammar: Grammar, sequence: str, motif: PlantedMotif) -> bool:
     width = len(motif.sequence)
-    return any(sequence[s : s + width] == motif.sequence for s in range(motif.start_min, motif.start_max + 1))
+    return any(0 <= s and sequence[s : s + width] == motif.sequence for s in _allowed_starts(grammar, motif, sequence))
 
 
-def _misplaced_start(grammar: Grammar, motif: PlantedMotif, rng: np.random.Generator) -> int:
-    starts = [s for s in range(grammar.length - len(motif.sequence) + 1) if not motif.start_min <= s <= motif.start_max]
-    return int(rng.choice(starts))
+def _misplaced_start(grammar: Grammar, motif: PlantedMotif, rng: np.random.Generator,
+                     starts: dict[str, int]) -> int:
+    last = grammar.length - len(motif.sequence)
+    if motif.anchor is None:
+        candidates = [s for s in range(last + 1) if not motif.start_min <= s <= motif.start_max]
+    else:
+        # a wrong spacing, but inside the span the right ones cover, so that the motif's
+        # position alone (what a linear model sees) does not give the decoy away
+        low, high = _span(grammar, motif)
+        right = range(starts[motif.anchor] + motif.start_min, starts[motif.anchor] + motif.start_max + 1)
+        candidates = [s for s in range(max(low, 0), min(high, last) + 1) if s not in right]
+    return int(rng.choice(candidates))
+
+
+def _start(grammar: Grammar, motif: PlantedMotif, rng: np.random.Generator, starts: dict[str, int]) -> int:
+    offset = int(rng.integers(motif.start_min, motif.start_max + 1))
+    return offset if motif.anchor is None else starts[motif.anchor] + offset
 
 
 def _composition(grammar: Grammar, label: int, rng: np.random.Generator) -> np.ndarray:
@@ -146,13 +201,20 @@ def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator, mispla
     while True:
         sequence = list(rng.choice(bases, size=grammar.length, p=probabilities))
         sequence[centre] = grammar.centre_base
-        sites, overlaps = [], False
+        sites, overlaps, starts = [], False, {}
         for index in carried:
             motif = grammar.motifs[index]
-            start = _misplaced_start(grammar, motif, rng) if index == misplaced else \
-                int(rng.integers(motif.start_min, motif.start_max + 1))
+            if motif.anchor is not None and motif.anchor not in starts:
+                # without its anchor: anywhere its right spacings could put it
+                low, high = _span(grammar, motif)
+                start = int(rng.integers(max(low, 0), min(high, grammar.length - len(motif.sequence)) + 1))
+            elif index == misplaced:
+                start = _misplaced_start(grammar, motif, rng, starts)
+            else:
+                start = _start(grammar, motif, rng, starts)
+            starts[motif.name] = start
             end = start + len(motif.sequence)
-            if any(start < e and s < end for _, s, e in sites):
+            if start < 0 or end > grammar.length or any(start < e and s < end for _, s, e in sites):
                 overlaps = True
                 break
             planted = [b if rng.random() >= grammar.mutation_rate else rng.choice(bases) for b in motif.sequence]
@@ -160,7 +222,7 @@ def _draw(grammar: Grammar, carried: list[int], rng: np.random.Generator, mispla
             sites.append((motif.name, start, end))
         text = "".join(sequence)
         # Rejection keeps the truth clean: background must not add an unplanted motif.
-        present = {i for i, m in enumerate(grammar.motifs) if _contains(text, m)}
+        present = {i for i, m in enumerate(grammar.motifs) if _contains(grammar, text, m)}
         if not overlaps and text[centre] == grammar.centre_base and present <= set(carried) - {misplaced}:
             return text, sites
 
