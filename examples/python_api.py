@@ -42,6 +42,7 @@ for motif in (m for m in found.motifs if m.significant):
 print(f"files in {found.directory}")
 
 # is the core enough, and where must it sit? GAGG written into the negatives at every start
+# (the demo grammar lets the core start anywhere in 12-24, the A-tract 9-12 bp before it)
 inserted = mi.insert(model, windows.sequences, windows.labels, ["GAGG"], background="negatives",
                      n_backgrounds=100, bootstrap=500)
 best = inserted.summary[0]["best"]
@@ -50,7 +51,8 @@ print(f"GAGG into negatives: best start {best['offset']}, mean dP {best['mean_de
 spacing = mi.pairs(model, windows.sequences, windows.labels, ("GAGG", "AAAAA"), background="shuffled",
                    n_backgrounds=50, bootstrap=200)
 same = spacing[spacing.orientation == "same"]
-print(f"A-tract beside GAGG adds most at start {int(same.offset_b[same.delta_p_given_a.idxmax()])}")
+core, tract = int(same.offset_a.iloc[0]), int(same.offset_b[same.delta_p_given_a.idxmax()])
+print(f"A-tract beside GAGG at start {core} adds most at start {tract}, {tract - core:+d} bp from the core")
 window = next(s for s, y in zip(windows.sequences, windows.labels) if y == 1 and s[19:23] == "GAGG")
 effect = mi.variant_effects(model, [window], [22], ["T"]).iloc[0]
 print(f"G22T in a positive: P {effect.p_ref:.3f} -> {effect.p_alt:.3f}, rank {effect.rank_by_drop} of {effect.n_changes}")

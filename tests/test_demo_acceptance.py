@@ -1,6 +1,6 @@
 """Acceptance on the shipped demo checkpoint and freshly generated synthetic data:
 the model classifies, and CAD, CWGA and the motif workflow recover the planted grammar
-(GAGG core over the central A, upstream A-tract)."""
+(a GAGG core starting anywhere in 12-24, an A-tract 9-12 bp before it)."""
 
 import shutil
 
@@ -50,14 +50,18 @@ def test_cwga_ranks_planted_bases_above_the_rest(run, synthetic):
     arrays = np.load(run / "attributions.npz")
     mask = planted_mask(list(arrays["ids"]), synthetic / "sites.tsv", 41)
     positives = np.flatnonzero(arrays["labels"] == 1)
-    per_view = {}
+    per_view, auroc = {}, {}
     for view in ("kmer", "bpe"):
         scores = arrays[f"{view}_per_base"]
         per_view[view] = scores / np.abs(scores).sum(1, keepdims=True)
-        auroc = np.mean([roc_auc(mask[i], scores[i]) for i in positives])
-        assert auroc >= (0.8 if view == "kmer" else 0.7), (view, auroc)
+        auroc[view] = np.mean([roc_auc(mask[i], scores[i]) for i in positives])
     combined = per_view["kmer"] + per_view["bpe"]
-    assert np.mean([roc_auc(mask[i], combined[i]) for i in positives]) >= 0.8
+    auroc["combined"] = np.mean([roc_auc(mask[i], combined[i]) for i in positives])
+    # the issue's target is per-base AUROC >= 0.9 over the planted spans. The k-mer view
+    # carries it (0.96 in fp32); the BPE view sees a core that moves between windows through
+    # tokens that move with it, and ranks the planted bases only somewhat above the rest (0.67)
+    assert auroc["kmer"] >= 0.9 and auroc["combined"] >= 0.9, auroc
+    assert auroc["bpe"] >= 0.6, auroc
 
 
 @pytest.fixture(scope="module")
@@ -75,19 +79,26 @@ def test_model_guided_motifs_find_the_core_and_the_a_tract(motifs):
     assert a_rich.any(), significant[["source", "consensus", "evalue"]]
 
 
-def test_gagg_sites_concentrate_at_the_centre_and_in_positives(motifs):
+def test_gagg_sites_fall_where_the_grammar_puts_the_core_and_more_in_positives(motifs):
     table, sites = motifs
     # the raw baselines on CAD's and CWGA's own windows are left out: on CWGA's 100 + 100
     # windows STREME's GAGG motif is a wide GA-repeat (AGAGGAGGNN) whose sites fall anywhere
     matched_sample = table.source.str.endswith("_windows")
     core = table[table.consensus.fillna("").str.contains("GAGG") & table.significant & ~matched_sample]
-    for motif in core.motif:
-        positives = sites[(sites.motif == motif) & (sites.label == 1)]
-        # within +-2 of the centre is 5 of 41 positions; most sites fall there
-        assert (positives.offset.abs() <= 2).mean() >= 0.6, motif
-        assert abs(positives.offset.mode().iloc[0]) <= 1.5, motif
-    row = core.iloc[0]
-    assert row.frac_pos_with_site > 2 * row.frac_neg_with_site
+    assert len(core)
+    for motif, consensus in zip(core.motif, core.consensus):
+        own = sites[sites.motif == motif]
+        # the 0-based start of the GAGG inside each site (sites are 1-based, forward strand)
+        gagg = own.start - 1 + consensus.index("GAGG")
+        in_range = gagg.between(12, 24)
+        positives, negatives = in_range[own.label == 1].mean(), in_range[own.label == 0].mean()
+        # 13 of 38 starts; nine in ten positives' sites fall there (the other few are chance
+        # GAGGs), and clearly fewer negatives' sites: decoys carry the core elsewhere
+        assert positives >= 0.85 and positives - negatives >= 0.2, (motif, positives, negatives)
+    # every positive carries the core, and fewer than six in ten negatives do: decoys carry it
+    # alone or beside a misplaced tract (the old demo's negatives rarely did, so this was 2x)
+    assert any(row.frac_pos_with_site >= 0.95 and row.frac_pos_with_site >= 1.6 * row.frac_neg_with_site
+               for row in core.itertuples()), core[["motif", "frac_pos_with_site", "frac_neg_with_site"]]
 
 
 def test_the_planted_core_and_a_tract_survive_gc_adjustment(run):
@@ -110,7 +121,12 @@ def test_the_planted_core_and_a_tract_survive_gc_adjustment(run):
             kept = (np.sign(strong.cad_adj) == np.sign(strong.cad)) & (strong.cad_adj.abs() >= 0.7 * strong.cad.abs())
             assert kept.all(), strong[["token", "cad", "q_value", "cad_adj", "q_adj"]]
             compared += len(strong)
-        assert compared >= 3, (pattern, compared)  # the size check tests something for each motif
+        # the size check tests something for the core. CAD contrasts attention on one token
+        # between the classes, and the demo's decoys carry A-tracts (alone, or at a wrong
+        # spacing) as often as positives do: its A-tract tokens have d near 0.2, never q < 1e-6,
+        # so for the tract the first check (CWGA's tokens, q_adj near 1e-10) is the test
+        if pattern == "GAGG":
+            assert compared >= 3, (pattern, compared)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """Insertion, positional profiles and pair spacing, on the demo checkpoint and its planted grammar
-(GAGG over the centre at 0-based start 19 AND an A-tract starting at 5-11)."""
+(a GAGG core starting anywhere in 12-24 AND an A-tract starting 9-12 bp before the core)."""
+
+import re
 
 import numpy as np
 import pytest
@@ -11,6 +13,9 @@ from medna_interp.core.sequence import reverse_complement
 from medna_interp.interpret.ism import log_odds
 from medna_interp.data.io import read_sequences
 from medna_interp.data.synth import write_synthetic
+
+#: the demo grammar's allowed core starts and the tract's start relative to the core's
+CORE_STARTS, TRACT_SPACING = range(12, 25), range(-12, -8)
 
 pytestmark = pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
 
@@ -37,14 +42,16 @@ def _summary(result, motif, kind="negatives"):
     return next(e for e in result.summary if e["motif"] == motif and e["background"] == kind)
 
 
-def test_gagg_raises_the_call_in_negatives_and_peaks_over_the_centre(result):
+def test_gagg_raises_the_call_in_negatives_and_peaks_where_the_grammar_puts_the_core(result):
     gagg = _summary(result, "GAGG")
-    assert gagg["best"]["offset"] == 19 and gagg["best"]["strand"] == "+"
+    assert gagg["best"]["offset"] in CORE_STARTS and gagg["best"]["strand"] == "+"
     assert gagg["best"]["ci_low"] > 0
-    # the control k-mer sits where GAGG did best and does not move the call
+    # the control k-mer (same bases) sits where GAGG did best and moves the call less than half
+    # as much. It does move it: this demo takes G-rich 4-mers there as part of a core (AGGG:
+    # +0.16 [+0.09, +0.23] against GAGG's +0.36 [+0.27, +0.45]), where the first demo's did not
     control = gagg["control"]
     assert control["sequence"] != "GAGG" and sorted(control["sequence"]) != sorted("GAGA")
-    assert control["ci_low"] <= 0 <= control["ci_high"]
+    assert control["mean_delta_p"] <= 0.5 * gagg["best"]["mean_delta_p"]
 
 
 def test_placements_over_the_centre_that_change_it_are_skipped_and_counted(result):
@@ -58,21 +65,23 @@ def test_placements_over_the_centre_that_change_it_are_skipped_and_counted(resul
 
 
 @pytest.mark.parametrize("kind", ["shuffled", "negatives"])
-def test_the_pair_interaction_is_and_like_and_the_a_tract_belongs_at_5_to_11(result, kind):
+def test_the_pair_interaction_is_and_like_and_the_a_tract_belongs_9_to_12_bp_before_the_core(result, kind):
     same = next(e for e in result.pair_summary if e["orientation"] == "same" and e["background"] == kind)
-    assert same["offset_a"] == 19 and same["strand_a"] == "+"
+    offset_a = same["offset_a"]
+    assert offset_a in CORE_STARTS and same["strand_a"] == "+"
     assert same["interaction_low"] > 0
-    assert 5 <= same["best_offset_b"] <= 11
+    # the spacing is what the grammar fixes: relative to the core, not to the window
+    assert same["best_offset_b"] - offset_a in TRACT_SPACING
     pairs = result.pairs[(result.pairs.orientation == "same") & (result.pairs.background == kind)]
-    inside = pairs.offset_b.between(5, 11)
+    inside = (pairs.offset_b - offset_a).between(TRACT_SPACING.start, TRACT_SPACING.stop - 1)
     assert pairs[inside].interaction.mean() > pairs[~inside].interaction.mean()
-    # the spacing profile (what B adds beside A, the plotted curve): its mean over 5-11 at least
-    # twice its mean elsewhere. The demo's training decoys put an A-tract elsewhere beside GAGG
-    # in negatives, so there it adds nothing or lowers the call
+    # the spacing profile (what B adds beside A, the plotted curve): its mean at the planted
+    # spacings at least twice its mean elsewhere. The demo's training decoys put an A-tract at
+    # other spacings beside GAGG in negatives, so there it adds nothing or lowers the call
     profile_inside, profile_outside = pairs[inside].delta_p_given_a.mean(), pairs[~inside].delta_p_given_a.mean()
     assert profile_inside > 0 and profile_inside >= 2 * profile_outside
     # B never overlaps A
-    assert not pairs.offset_b.between(19 - 5 + 1, 19 + 4 - 1).any()
+    assert not pairs.offset_b.between(offset_a - 5 + 1, offset_a + 4 - 1).any()
 
 
 def test_batched_placements_score_as_one_window_at_a_time(model, data_path):
@@ -137,7 +146,8 @@ def test_insert_cli_writes_tables_plots_and_provenance(data_path, tmp_path, caps
     pair_header = (out / "pairs.tsv").read_text().splitlines()[0].split("\t")
     assert {"motif_a", "offset_a", "motif_b", "offset_b", "orientation", "n", "mean_delta_p", "ci_low", "ci_high",
             "interaction"} <= set(pair_header)
-    assert "GAGG into negatives: best at 19" in capsys.readouterr().out
+    best = re.search(r"GAGG into negatives: best at (\d+)", capsys.readouterr().out)
+    assert best and int(best.group(1)) in CORE_STARTS
 
 
 @pytest.mark.parametrize("extra, message", [
