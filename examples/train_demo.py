@@ -20,8 +20,7 @@ import torch
 
 from medna_interp.core.metrics import binary_metrics
 from medna_interp.data.io import read_sequences
-from medna_interp.data.splits import training_split
-from medna_interp.training.baseline import fit_linear
+from medna_interp.training.baseline import checkpoint_linear
 from medna_interp.training.evaluate import evaluate
 from medna_interp.data.synth import Grammar, write_synthetic
 from medna_interp.training.train import TrainConfig, train
@@ -89,9 +88,9 @@ demo's explanations show what that model sees beyond a position weight matrix.
 """
 
 
-def _linear_test_metrics(train_path: Path, test_path: Path) -> dict:
-    """The linear baseline fitted on the training split ``train`` uses, scored on the test windows."""
-    linear, _ = fit_linear(*training_split(train_path, seed=SEED))
+def _linear_test_metrics(checkpoint: Path, test_path: Path) -> dict:
+    """The linear baseline ``train`` fitted on the checkpoint's own split, scored on the test windows."""
+    linear = checkpoint_linear(json.loads((checkpoint / "config.json").read_text()))
     test = read_sequences(test_path)
     return binary_metrics(test.labels, linear.predict_proba(test.sequences)).to_dict()
 
@@ -110,7 +109,7 @@ def main() -> None:
                              device="cpu")
         minutes = (time.time() - start) / 60
         metrics = evaluate([path], [work / "test" / "test.tsv"], work / "eval", device="cpu")[0]
-        linear = _linear_test_metrics(work / "train" / "train.tsv", work / "test" / "test.tsv")
+        linear = _linear_test_metrics(path, work / "test" / "test.tsv")
     payload = json.loads((path / "config.json").read_text())
     payload["metrics"]["synthetic_test"] = metrics
     payload["metrics"]["baseline_synthetic_test"] = {"linear": linear}

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import DEMO_CHECKPOINT
-from medna_interp.training.baseline import features, fit_linear, linear_importance, load_baselines
+from medna_interp.core.margin import EXPLAINING_MARGIN, Versus
+from medna_interp.core.metrics import roc_auc
+from medna_interp.training.baseline import checkpoint_linear, features, fit_linear, linear_importance, load_baselines
 from medna_interp.cli import main
 from medna_interp.data.io import SequenceSet, read_sequences
 from medna_interp.data.synth import write_synthetic
@@ -82,9 +84,22 @@ def test_an_under_trained_model_is_told_it_is_below_the_baseline(synthetic, tmp_
     assert code == 0
     captured = capsys.readouterr()
     assert re.search(r"validation AUC: model [01]\.\d{4}, linear baseline [01]\.\d{4}", captured.out)
-    assert "warning: the model's validation AUC" in captured.err and "below the position-specific linear" in captured.err
-    metrics = json.loads((out / "config.json").read_text())["metrics"]
+    assert "warning: the model is below the position-specific linear baseline: validation AUC" in captured.err
+    assert "say little a linear model would not" in captured.err
+    config = json.loads((out / "config.json").read_text())
+    metrics = config["metrics"]
     assert metrics["baseline_validation"]["linear"]["auc"] > metrics["validation"]["auc"]
+    # the baseline itself is kept beside the model, so evaluate can score it on any test set
+    linear = checkpoint_linear(config)
+    assert linear is not None and linear.coef.shape == (4 * 41 + 16 * 40,)
+    evaluation = tmp_path / "eval"
+    assert main(["evaluate", str(out), "--test", str(synthetic / "test.tsv"), "-o", str(evaluation),
+                 "--device", "cpu"]) == 0
+    (row,) = json.loads((evaluation / "metrics.json").read_text())
+    test = read_sequences(synthetic / "test.tsv")
+    assert row["linear_auc"] == pytest.approx(roc_auc(test.labels, linear.predict_proba(test.sequences)))
+    assert row["margin"] == pytest.approx(row["auc"] - row["linear_auc"]) and row["verdict"] == "below"
+    assert "for a position-specific linear model (margin -" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(not (DEMO_CHECKPOINT / "model.safetensors").exists(), reason="no demo checkpoint")
@@ -108,6 +123,32 @@ def test_report_banner_when_the_explained_model_is_below_its_baseline(tmp_path, 
     assert status["embed"] == "off" and status["report"] == "ran" and not (tmp_path / "run" / "embed.tsv").exists()
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["warnings"][0].startswith("the explained model is below its baseline: validation AUC 0.900")
-    assert report["summary"]["baseline"] == {"model_auc": 0.90, "baseline_auc": 0.97, "below": True}
+    versus = report["summary"]["baseline"]
+    assert (versus["model_auc"], versus["baseline_auc"], versus["verdict"], versus["below"]) == (0.90, 0.97, "below", True)
+    assert versus["margin"] == pytest.approx(-0.07) and versus["needed"] == 0.03
     page = (tmp_path / "run" / "report.html").read_text()
-    assert "position-specific linear baseline 0.970" in page and "below its baseline" in page
+    assert "<b>Below its linear baseline</b>" in page and "position-specific linear baseline 0.970" in page
+    assert "below its baseline" in page
+
+
+def test_the_margin_verdict_separates_below_near_and_adds():
+    assert EXPLAINING_MARGIN == 0.03
+    assert Versus(0.90, 0.97).verdict == "below" and Versus(0.90, 0.97).below
+    assert Versus(0.97, 0.96).verdict == "near" and not Versus(0.97, 0.96).below
+    assert Versus(0.99, 0.96).verdict == "adds"  # 0.030 exactly, not short of it by rounding
+    assert Versus(0.99, None).verdict == "unknown" and Versus(0.99, None).margin is None
+    assert "margin +0.050; 0.03 needed" in Versus(0.95, 0.90, on="test").sentence()
+
+
+def test_the_demo_card_and_config_state_a_model_clearly_above_its_linear_baseline(tmp_path):
+    config = json.loads((DEMO_CHECKPOINT / "config.json").read_text())
+    metrics = config["metrics"]
+    model, linear = metrics["synthetic_test"]["auc"], metrics["baseline_synthetic_test"]["linear"]["auc"]
+    assert model >= 0.97 and model - linear >= 0.03
+    assert Versus(metrics["validation"]["auc"], metrics["baseline_validation"]["linear"]["auc"]).verdict == "adds"
+    card = (DEMO_CHECKPOINT / "README.md").read_text()
+    assert f"{model:.4f}" in card and f"{linear:.4f}" in card and f"{model - linear:.3f}" in card
+    # the baseline kept in the checkpoint is the one whose test AUC the card states, on the
+    # test set examples/train_demo.py draws (2000 windows, seed 1)
+    test = read_sequences(write_synthetic(tmp_path / "t", n_train=0, n_test=2000, seed=1) / "test.tsv")
+    assert roc_auc(test.labels, checkpoint_linear(config).predict_proba(test.sequences)) == pytest.approx(linear)

@@ -226,6 +226,7 @@ def add_baseline(commands) -> None:
 
 
 def cmd_evaluate(args) -> None:
+    from ..core.margin import Versus
     from ..training.evaluate import COLUMNS, evaluate
 
     rows = evaluate(args.checkpoints, args.tests, args.output, args.batch_size, args.device, args.length or None,
@@ -233,6 +234,9 @@ def cmd_evaluate(args) -> None:
     print("\t".join(COLUMNS))
     for row in rows:
         print("\t".join(f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c]) for c in COLUMNS))
+    for row in rows:
+        if row["verdict"] is not None:
+            print(f"{row['checkpoint']}: {Versus(row['auc'], row['linear_auc'], on=row['dataset']).sentence()}")
     print(f"wrote {args.output}/metrics.tsv")
 
 

@@ -40,7 +40,7 @@ _IGNORED_AUTHOR_KEYS = re.compile(
 
 def save_pretrained(model: MednaDFM, directory: str | os.PathLike, *,
                     provenance: dict | None = None, metrics: dict | None = None,
-                    window_length: int | None = None, force: bool = False) -> Path:
+                    window_length: int | None = None, baseline: dict | None = None, force: bool = False) -> Path:
     """Write ``model`` as a checkpoint directory.
 
     The files appear together; in an existing checkpoint directory only the checkpoint's
@@ -51,6 +51,8 @@ def save_pretrained(model: MednaDFM, directory: str | os.PathLike, *,
     model : the model to save
     directory : the checkpoint directory (new, empty, or a checkpoint of ours)
     provenance, metrics : stored in ``config.json``
+    baseline : the baselines fitted on the same split (``{"linear": LinearBaseline.to_dict()}``),
+        stored in ``config.json`` so that ``evaluate`` scores them on the same test sets
     window_length : the window length the model was trained on; data of another length
         is refused when the checkpoint is used
     force : write into a directory that is not a checkpoint of ours
@@ -76,6 +78,7 @@ def save_pretrained(model: MednaDFM, directory: str | os.PathLike, *,
         "window_length": window_length,
         "provenance": provenance or {},
         "metrics": metrics or {},
+        **({"baseline": baseline} if baseline else {}),
     }
     with staged(directory, replaces=CHECKPOINT_FILES) as stage:
         (stage.path / CONFIG).write_text(json.dumps(payload, indent=2) + "\n")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..causal.insertion_run import file_stem
 from ..core.errors import MednaError
+from ..core.margin import Versus
 from ..core.provenance import PROVENANCE, read_provenance
 from ..interpret.selection import MIN_SELECTED, relaxed_message
 from ..motifs.jaspar import jaspar_url
@@ -60,7 +61,7 @@ def check_run(run_dir: Path) -> dict:
     return check_consistency(run_dir, (*REQUIRED, "ism", "effects", "insertion", "faithfulness", "embed"))
 
 
-def _model_versus_baseline(checkpoint: str) -> dict:
+def _model_versus_baseline(checkpoint: str) -> Versus:
     """Validation AUC of the model and of the linear baseline ``train`` fitted on the same split."""
     from ..models.checkpoint import read_checkpoint_config
 
@@ -70,8 +71,7 @@ def _model_versus_baseline(checkpoint: str) -> dict:
         metrics = {}
     model = (metrics.get("validation") or {}).get("auc")
     baseline = ((metrics.get("baseline_validation") or {}).get("linear") or {}).get("auc")
-    below = model is not None and baseline is not None and model < baseline
-    return {"model_auc": model, "baseline_auc": baseline, "below": below}
+    return Versus(model, baseline)
 
 
 def collect(run_dir: Path) -> dict:
@@ -93,10 +93,9 @@ def collect(run_dir: Path) -> dict:
             warnings.append(f"CWGA {view}: mean |IG convergence delta| is {relative:.0%} of the mean |attribution|; "
                             "raise --steps")
     versus = _model_versus_baseline(cad["inputs"]["checkpoint"]["path"])
-    if versus["below"]:
-        warnings.insert(0, f"the explained model is below its baseline: validation AUC {versus['model_auc']:.3f} "
-                           f"against {versus['baseline_auc']:.3f} for a position-specific linear model on the same "
-                           "split; these explanations say little a linear model would not")
+    if versus.verdict in ("below", "near"):
+        where = "below" if versus.below else "near"
+        warnings.insert(0, f"the explained model is {where} its baseline: {versus.sentence()}")
     warnings.extend(cad.get("composition_warnings", []))
     auc = cad.get("data_metrics", {}).get("auc")
     weak = auc is not None and auc < WEAK_MODEL_AUC
@@ -168,7 +167,7 @@ def collect(run_dir: Path) -> dict:
             "selection_cwga": cwga.get("selection"), "model_metrics": cad.get("data_metrics"), "weak_model": weak,
             "versions": cad.get("versions"), "seeds": {s: r.get("seed") for s, r in steps.items() if "seed" in r},
             "commands": {s: " ".join(r["command"]) for s, r in steps.items() if "command" in r},
-            "motif_database": database, "top_dims": int(dims.selected.sum()), "baseline": versus,
+            "motif_database": database, "top_dims": int(dims.selected.sum()), "baseline": versus.to_dict(),
         },
         "warnings": warnings,
         "comparison": comparison,

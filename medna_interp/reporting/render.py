@@ -6,6 +6,12 @@ from __future__ import annotations
 import html
 from datetime import datetime, timezone
 
+from ..core.margin import EXPLAINING_MARGIN, MEANINGS, Versus
+
+#: the first screen's headline per verdict of :class:`medna_interp.core.margin.Versus`
+VERDICT_TITLES = {"adds": "Worth explaining", "near": "Near its linear baseline",
+                  "below": "Below its linear baseline", "unknown": "No baseline recorded"}
+
 CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
@@ -164,12 +170,15 @@ def render(content: dict) -> str:
     metrics = summary.get("model_metrics") or {}
     parts = [f"<h1>Motif report</h1><p class='sub'>{_e(content['run_dir'])} &middot; generated "
              f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>"]
-    versus = summary.get("baseline") or {}
-    if versus.get("model_auc") is not None:
-        baseline = versus.get("baseline_auc")
-        parts.append(f"<p class='versus'><b>Validation AUC</b>: model {versus['model_auc']:.3f} &middot; "
-                     "position-specific linear baseline "
-                     f"{'not recorded (trained before baselines)' if baseline is None else f'{baseline:.3f}'}</p>")
+    recorded = summary.get("baseline") or {}
+    versus = Versus(recorded.get("model_auc"), recorded.get("baseline_auc"))
+    if versus.model_auc is not None:
+        baseline = ("not recorded (trained before baselines)" if versus.baseline_auc is None
+                    else f"{versus.baseline_auc:.3f} &middot; margin {versus.margin:+.3f} "
+                         f"({EXPLAINING_MARGIN:.2f} needed)")
+        parts.append(f"<p class='versus'><b>{VERDICT_TITLES[versus.verdict]}</b>: validation AUC: model "
+                     f"{versus.model_auc:.3f} &middot; position-specific linear baseline {baseline}; "
+                     f"{_e(MEANINGS[versus.verdict])}</p>")
     for warning in content["warnings"]:
         parts.append(f'<div class="warn">&#9888; {_e(warning)}</div>')
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from ..core.errors import MednaError
+from ..core.margin import EXPLAINING_MARGIN, MEANINGS, Versus
 from ..core.outputs import claim_directory, step_outputs
 from ..core.provenance import provenance
 from ..motifs.logos import logo_stem
@@ -21,7 +22,8 @@ from .collect import _image
 from .render import CSS, SORT_JS, _e, _num, _table
 
 TOP_LOGOS = 3
-COLUMNS = ["dataset", "modification", "auc", "acc", "mcc", "valid_auc", "baseline_valid_auc", "below_baseline",
+COLUMNS = ["dataset", "modification", "auc", "acc", "mcc", "linear_test_auc", "test_margin", "valid_auc",
+           "baseline_valid_auc", "margin", "verdict", "below_baseline",
            "motif_database",
            "guided_source", "guided_motif", "guided_evalue", "guided_best_p", "guided_named_match",
            "raw_motif", "raw_evalue", "raw_best_p", "report"]
@@ -63,9 +65,14 @@ def summarize(run_dirs: list[str | os.PathLike], output: str | os.PathLike, *,
     claim_directory(output, "summary", inputs=inputs, force=force)
 
     modifications = modifications or {}
+    linear_test = _linear_test_aucs(evaluation) if evaluation is not None else {}
     rows, logos = [], {}
     for name, (run_dir, report) in reports.items():
-        rows.append(_row(name, modifications.get(name, ""), run_dir, report, output))
+        row = _row(name, modifications.get(name, ""), run_dir, report, output)
+        row["linear_test_auc"] = linear_test.get(name)
+        row["test_margin"] = None if row["linear_test_auc"] is None or row["auc"] is None else \
+            row["auc"] - row["linear_test_auc"]
+        rows.append(row)
         logos[name] = _top_logos(run_dir, report)
     table = pd.DataFrame(rows, columns=COLUMNS)
     page = _render(table, logos, evaluation)
@@ -77,6 +84,16 @@ def summarize(run_dirs: list[str | os.PathLike], output: str | os.PathLike, *,
     return SummaryFiles(output / "summary.tsv", output / "summary.html")
 
 
+def _linear_test_aucs(evaluation: Path) -> dict[str, float]:
+    """Dataset -> the test AUC of the linear baseline kept in that dataset's own model (the
+    ``evaluate`` row whose checkpoint and test set share the dataset's name)."""
+    table = pd.read_csv(evaluation / "metrics.tsv", sep="\t", na_values=["NA"])
+    if "linear_auc" not in table.columns:  # an evaluation made before baselines were kept
+        return {}
+    own = table[(table.checkpoint == table.dataset) & table.linear_auc.notna()]
+    return dict(zip(own.dataset, own.linear_auc.astype(float)))
+
+
 def _best(rows: list[dict], key: str) -> dict | None:
     candidates = [r for r in rows if r.get(key) is not None]
     return min(candidates, key=lambda r: r[key]) if candidates else None
@@ -86,6 +103,7 @@ def _row(name: str, modification: str, run_dir: Path, report: dict, output: Path
     summary = report["summary"]
     metrics = summary.get("model_metrics") or {}
     versus = summary.get("baseline") or {}
+    judged = Versus(versus.get("model_auc"), versus.get("baseline_auc"))
     guided = [r for r in report.get("comparison", []) if r.get("kind") == "model-guided"]
     raw = [r for r in report.get("comparison", []) if r.get("kind") == "raw baseline"]
     best_guided, best_raw = _best(guided, "top_motif_evalue"), _best(raw, "top_motif_evalue")
@@ -94,7 +112,7 @@ def _row(name: str, modification: str, run_dir: Path, report: dict, output: Path
         "dataset": name, "modification": modification,
         "auc": metrics.get("auc"), "acc": metrics.get("acc"), "mcc": metrics.get("mcc"),
         "valid_auc": versus.get("model_auc"), "baseline_valid_auc": versus.get("baseline_auc"),
-        "below_baseline": bool(versus.get("below")),
+        "margin": judged.margin, "verdict": judged.verdict, "below_baseline": judged.below,
         "motif_database": summary.get("motif_database", ""),
         "guided_source": best_guided["source"] if best_guided else "",
         "guided_motif": best_guided["top_motif"] if best_guided else "",
@@ -126,19 +144,25 @@ def _top_logos(run_dir: Path, report: dict) -> list[tuple[str, str]]:
 def _render(table: pd.DataFrame, logos: dict[str, list[tuple[str, str]]], evaluation: Path | None) -> str:
     parts = [f"<h1>Cross-dataset summary</h1><p class='sub'>{len(table)} datasets &middot; generated "
              f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC</p>"]
-    below = table[table.below_baseline].dataset.tolist()
-    if below:
-        parts.append(f'<div class="warn">&#9888; below their position-specific linear baseline on validation: '
-                     f'{_e(", ".join(below))}; their motifs say little a linear model would not</div>')
+    for verdict, where in (("below", "below"), ("near", f"within {EXPLAINING_MARGIN:.2f} AUC of")):
+        names = table[table.verdict == verdict].dataset.tolist()
+        if names:
+            parts.append(f'<div class="warn">&#9888; {where} their position-specific linear baseline on validation: '
+                         f'{_e(", ".join(names))}; {_e(MEANINGS[verdict])}</div>')
     parts.append("<h2>Datasets</h2><p class='sub'>AUC, ACC, MCC: on the data each run explains (the test set "
-                 "in the workflow); valid AUC: the model and its linear baseline on the training validation split. "
+                 "in the workflow); linear test AUC and test margin: the linear baseline kept in the dataset's model, "
+                 "on the same test set (with an evaluation folder); valid AUC: the model and its linear baseline on the training validation split; "
+                 f"margin: their difference, at least {EXPLAINING_MARGIN:.2f} before the explanations add to what "
+                 "positions alone show (verdict adds, near or below). "
                  "Model-guided: the best motif of CAD/CWGA/ISM/linear sources "
                  "(STREME E); raw: STREME on the data alone. Best p: the smallest TOMTOM p of any motif, the "
                  "paper's uncorrected metric.</p>")
     records = table.to_dict("records")
     parts.append(_table(records, [("dataset", "dataset"), ("modification", "modification"), ("auc", "AUC"),
-                                  ("acc", "ACC"), ("mcc", "MCC"), ("valid_auc", "valid AUC"),
-                                  ("baseline_valid_auc", "linear valid AUC"),
+                                  ("acc", "ACC"), ("mcc", "MCC"), ("linear_test_auc", "linear test AUC"),
+                                  ("test_margin", "test margin"), ("valid_auc", "valid AUC"),
+                                  ("baseline_valid_auc", "linear valid AUC"), ("margin", "margin"),
+                                  ("verdict", "verdict"),
                                   ("guided_source", "guided source"), ("guided_motif", "guided motif"),
                                   ("guided_evalue", "guided E"), ("guided_best_p", "guided best p"),
                                   ("guided_named_match", "named match"), ("raw_motif", "raw motif"),

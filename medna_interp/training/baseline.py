@@ -59,6 +59,27 @@ class LinearBaseline:
                for i in range(0, len(sequences), batch_size)]
         return 1.0 / (1.0 + np.exp(-np.concatenate(out)))
 
+    def to_dict(self) -> dict:
+        """JSON-ready, as a MEDNA-DFM checkpoint's ``config.json`` keeps the baseline fitted beside it."""
+        return {"c": self.c, "length": self.length, "intercept": self.intercept,
+                "features": "one-hot bases + adjacent dinucleotides", "coef": [float(w) for w in self.coef]}
+
+    @classmethod
+    def from_dict(cls, payload: dict) -> "LinearBaseline":
+        length = int(payload["length"])
+        coef = np.asarray(payload["coef"], dtype=np.float64)
+        if coef.shape != (4 * length + 16 * (length - 1),):
+            raise MednaError(f"a linear baseline for {length}-bp windows needs {4 * length + 16 * (length - 1)} "
+                             f"weights, not {coef.size}")
+        return cls(coef, float(payload["intercept"]), float(payload["c"]), length)
+
+
+def checkpoint_linear(config: dict) -> LinearBaseline | None:
+    """The linear baseline ``train`` fitted on a checkpoint's own split, from its ``config.json``
+    (None for checkpoints written before it was kept there)."""
+    payload = (config.get("baseline") or {}).get("linear")
+    return LinearBaseline.from_dict(payload) if payload else None
+
 
 def linear_importance(model: LinearBaseline) -> np.ndarray:
     """Per-position, per-base weight, shape (L, 4): the base's own weight plus half of each

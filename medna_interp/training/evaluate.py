@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.device import release_memory, resolve_device
 from ..core.errors import MednaError
+from ..core.margin import Versus
 from ..core.metrics import binary_metrics, roc_points
 from ..core.outputs import claim_directory, step_outputs
 from ..core.precision import resolve_precision
@@ -20,9 +21,14 @@ from ..core.provenance import provenance
 from ..data.io import read_sequences
 from ..models.checkpoint import from_pretrained, read_checkpoint_config
 from ..models.predict import predict_proba
-from .baseline import is_baseline, load_baselines
+from .baseline import checkpoint_linear, is_baseline, load_baselines
 
-COLUMNS = ("checkpoint", "dataset", "n", "n_pos", "acc", "sn", "sp", "mcc", "auc", "auprc")
+#: linear_auc, margin and verdict: the linear baseline ``train`` fitted beside a MEDNA-DFM
+#: checkpoint, scored on the same test set, and what the difference means for the
+#: explanations (:class:`medna_interp.core.margin.Versus`); NA for baselines and for
+#: checkpoints written before the baseline was kept in them
+COLUMNS = ("checkpoint", "dataset", "n", "n_pos", "acc", "sn", "sp", "mcc", "auc", "auprc", "linear_auc", "margin",
+           "verdict")
 #: heatmap order of the iDNA-MS modification types (the paper's Fig. 3E blocks)
 MODIFICATION_ORDER = ("5hmC", "4mC", "6mA")
 
@@ -102,7 +108,8 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
     precision = resolve_precision(precision, torch_device)
     rows, roc, sources = [], [], {}
     for name, checkpoint in zip(checkpoint_names, checkpoints):  # one model in memory at a time
-        for label, window_length, predict in _predictors(name, checkpoint, torch_device, batch_size, precision):
+        for label, window_length, predict, linear in _predictors(name, checkpoint, torch_device, batch_size,
+                                                                 precision):
             sources[label] = _source_dataset(checkpoint)
             for dataset, data in datasets:
                 if window_length is not None and data.length != window_length:
@@ -110,7 +117,12 @@ def evaluate(checkpoints: list[str | os.PathLike], test_sets: list[str | os.Path
                                      f"{window_length}-bp windows")
                 probabilities = predict(data.sequences)
                 metrics = binary_metrics(data.labels, probabilities)
-                rows.append({"checkpoint": label, "dataset": dataset, **metrics.to_dict()})
+                versus = {"linear_auc": None, "margin": None, "verdict": None}
+                if linear is not None:
+                    judged = Versus(metrics.auc, binary_metrics(data.labels, linear.predict_proba(data.sequences)).auc,
+                                    on=dataset)
+                    versus = {"linear_auc": judged.baseline_auc, "margin": judged.margin, "verdict": judged.verdict}
+                rows.append({"checkpoint": label, "dataset": dataset, **metrics.to_dict(), **versus})
                 roc.extend((label, dataset, *point) for point in roc_points(data.labels, probabilities))
                 release_memory()
 
@@ -201,13 +213,15 @@ def _heatmap(table: np.ndarray, rows: list[str], columns: list[str], title: str,
 
 
 def _predictors(name: str, checkpoint: Path, device, batch_size: int, precision: str):
-    """(label, window length, predict function) of a checkpoint, or of each model of a baseline directory."""
+    """(label, window length, predict function, linear baseline to judge it by) of a checkpoint,
+    or of each model of a baseline directory (judged by nothing)."""
     if is_baseline(checkpoint):
         baselines = load_baselines(checkpoint)
-        return [(f"{name}:{kind}", baselines.linear.length, predictor.predict_proba)
+        return [(f"{name}:{kind}", baselines.linear.length, predictor.predict_proba, None)
                 for kind, predictor in baselines.predictors().items()]
+    linear = checkpoint_linear(read_checkpoint_config(checkpoint))
     model = from_pretrained(checkpoint, device, precision)
-    return [(name, model.window_length, lambda sequences: predict_proba(model, sequences, batch_size))]
+    return [(name, model.window_length, lambda sequences: predict_proba(model, sequences, batch_size), linear)]
 
 
 def _write_matrices(directory: Path, rows: list[dict]) -> None:

@@ -22,6 +22,7 @@ from torch import nn
 from ..core.device import resolve_device, seed_everything
 from ..core.errors import MednaError
 from ..core.metrics import binary_metrics
+from ..core.margin import Versus
 from ..core.outputs import claim_directory
 from ..core.precision import resolve_precision
 from ..core.provenance import Resources, provenance
@@ -162,8 +163,9 @@ class TrainResult:
     baseline: dict = field(default_factory=dict)
 
     @property
-    def below_baseline(self) -> bool:
-        return bool(self.baseline) and self.validation["auc"] < self.baseline["auc"]
+    def versus(self) -> Versus:
+        """The model's validation AUC against the baseline's, and whether the margin is enough."""
+        return Versus(self.validation.get("auc"), self.baseline.get("auc") if self.baseline else None)
 
 
 def _substitute(sequences: list[str], rate: float, rng: np.random.Generator) -> list[str]:
@@ -340,14 +342,13 @@ def train(
               f"{len(train_data)} training and {len(valid_data)} validation windows", flush=True)
 
     result = fit(model, train_data, valid_data, config, config.lr, progress)
-    _, result.baseline = fit_linear(train_data, valid_data)
+    linear, result.baseline = fit_linear(train_data, valid_data)
     if progress:
         print(f"validation AUC: model {result.validation['auc']:.4f}, linear baseline "
               f"{result.baseline['auc']:.4f}", flush=True)
-    if result.below_baseline:
-        print(f"warning: the model's validation AUC ({result.validation['auc']:.4f}) is below the position-specific "
-              f"linear baseline's ({result.baseline['auc']:.4f}); its explanations say little a linear model "
-              "would not", file=sys.stderr, flush=True)
+    if result.versus.verdict in ("below", "near"):
+        print(f"warning: the model is {result.versus.verdict} the position-specific linear baseline: "
+              f"{result.versus.sentence()}", file=sys.stderr, flush=True)
     inputs = {"train": paths[0], **{f"train_{n}": path for n, path in enumerate(paths[1:], 2)},
               "valid": valid_path, "negatives": negatives, "init": init}
     record = provenance({"train": asdict(config), "lr": config.lr, "dropout": model_config.dropout,
@@ -361,5 +362,6 @@ def train(
     record["resources"] = resources.record()
     path = save_pretrained(model, output, provenance=record,
                            metrics={"validation": result.validation, "baseline_validation": {"linear": result.baseline}},
+                           baseline={"linear": linear.to_dict()},
                            window_length=train_data.length, force=force)
     return path, result
