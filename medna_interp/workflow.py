@@ -41,8 +41,11 @@ IDNA_MS: dict[str, tuple[str, str]] = {
     "6mA_Xoc_BLS256": ("6mA", "all"),
 }
 DEVICES = ("auto", "cpu", "cuda")
+#: where each dataset's model starts: encoders pretrained on the pooled training splits (then
+#: adapted per modification type), or random weights
+STARTS = ("pretrained", "scratch")
 _TOP_KEYS = {"output", "data_root", "datasets", "only", "size", "seed", "device", "max_windows",
-             "train_options", "run_options", "threads"}
+             "train_options", "run_options", "threads", "start", "adapt", "pretrain_options"}
 _DATASET_KEYS = {"modification", "jaspar_tax", "train", "test", "checkpoint"}
 
 
@@ -71,6 +74,26 @@ class Workflow:
     train_options: str
     run_options: str
     threads: int
+    start: str = "pretrained"
+    adapt: bool = True
+    pretrain_options: str = ""
+
+    @property
+    def trained(self) -> list[str]:
+        """The datasets the workflow trains (not those given a checkpoint)."""
+        return [name for name, dataset in self.datasets.items() if dataset.train is not None]
+
+    @property
+    def adaptive_groups(self) -> dict[str, list[str]]:
+        """Modification type -> the trained datasets of it, for types with two or more: each
+        gets a domain-adaptive stage (one model on their pooled training files, whose encoders
+        start each of them). A type with one dataset has nothing to pool."""
+        if self.start != "pretrained" or not self.adapt:
+            return {}
+        groups: dict[str, list[str]] = {}
+        for name in self.trained:
+            groups.setdefault(self.datasets[name].modification, []).append(name)
+        return {kind: names for kind, names in groups.items() if len(names) >= 2}
 
 
 def check_config(config: dict, source: str = "config") -> Workflow:
@@ -82,7 +105,10 @@ def check_config(config: dict, source: str = "config") -> Workflow:
     ``test.tsv``); ``data_root``; ``only`` (a subset of the names); ``size``; ``seed``;
     ``device``; ``max_windows`` (subsample each file, stratified, for smoke runs);
     ``train_options`` and ``run_options`` (extra options of ``medna-interp train`` / ``run``);
-    ``threads`` (per job).
+    ``threads`` (per job); ``start``: ``pretrained`` (default: ``pretrain`` once on the pooled
+    training files of every trained dataset, every test file excluded, then, with ``adapt``
+    (default true), the domain-adaptive stage per modification type, and each dataset trained
+    from those encoders) or ``scratch``; ``pretrain_options`` (extra options of ``pretrain``).
     """
     if not isinstance(config, dict) or not config:
         raise MednaError(f"{source}: empty; give --configfile pipelines/config/idna_ms.yaml or one like it")
@@ -100,19 +126,26 @@ def check_config(config: dict, source: str = "config") -> Workflow:
         raise MednaError(f"{source}: 'only' names {missing[0]!r}, which is not under 'datasets'")
     root = Path(str(config.get("data_root", ".")))
     datasets = {name: _dataset(name, entries[name], root, source) for name in only}
-    size = config.get("size", "small")
+    size = config.get("size", "tiny")
     if size not in SIZES:
         raise MednaError(f"{source}: size must be one of {', '.join(SIZES)}, got {size!r}")
     device = config.get("device", "auto")
     if device not in DEVICES:
         raise MednaError(f"{source}: device must be one of {', '.join(DEVICES)}, got {device!r}")
+    start = config.get("start", "pretrained")
+    if start not in STARTS:
+        raise MednaError(f"{source}: start must be one of {', '.join(STARTS)}, got {start!r}")
+    adapt = config.get("adapt", True)
+    if not isinstance(adapt, bool):
+        raise MednaError(f"{source}: adapt must be true or false, got {adapt!r}")
     return Workflow(
         output=Path(str(config.get("output", "work/idna_ms"))), datasets=datasets, size=size,
         seed=_integer(config.get("seed", 0), "seed", source, minimum=0), device=device,
         max_windows=None if config.get("max_windows") in (None, 0)
         else _integer(config["max_windows"], "max_windows", source, minimum=10),
         train_options=str(config.get("train_options") or ""), run_options=str(config.get("run_options") or ""),
-        threads=_integer(config.get("threads", 2), "threads", source, minimum=1))
+        threads=_integer(config.get("threads", 2), "threads", source, minimum=1), start=start, adapt=adapt,
+        pretrain_options=str(config.get("pretrain_options") or ""))
 
 
 def _dataset(name: str, entry, root: Path, source: str) -> Dataset:
@@ -167,7 +200,7 @@ def subsample(path: str | os.PathLike, output: str | os.PathLike, max_windows: i
 
 
 def write_config(root: str | os.PathLike, output: str | os.PathLike, *, workflow_output: str = "work/idna_ms",
-                 size: str = "small") -> Path:
+                 size: str = "tiny") -> Path:
     """A config for every dataset folder under ``root`` (holding ``train.tsv`` and ``test.tsv``):
     the iDNA-MS names get their modification and JASPAR group, other folders the prefix of their
     name before '_' and 'all'. Refuses to overwrite an existing file."""
@@ -183,7 +216,7 @@ def write_config(root: str | os.PathLike, output: str | os.PathLike, *, workflow
         modification, tax = IDNA_MS.get(name, (name.split("_")[0], "all"))
         datasets[name] = {"modification": modification, "jaspar_tax": tax}
     config = {"output": workflow_output, "data_root": str(root), "size": size, "seed": 0, "device": "auto",
-              "max_windows": None, "datasets": datasets}
+              "start": "pretrained", "adapt": True, "max_windows": None, "datasets": datasets}
     output = Path(output)
     if output.exists():
         raise MednaError(f"{output}: exists; give another path (the workflow config is never overwritten)")

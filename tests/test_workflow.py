@@ -56,7 +56,9 @@ def test_a_dry_run_over_all_17_datasets_plans_every_job(tmp_path):
     result = snakemake(REPO / "pipelines" / "config" / "idna_ms.yaml", tmp_path, "-n",
                        "--config", f"data_root={tree}", f"output={out}")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert planned_jobs(result) == {"train": 17, "evaluate": 1, "explain": 17, "summary": 1, "all": 1}
+    # one pretraining, one domain-adaptive stage per modification type (4mC, 5hmC, 6mA), then each set
+    assert planned_jobs(result) == {"pretrain": 1, "adapt": 3, "train": 17, "evaluate": 1, "explain": 17,
+                                    "summary": 1, "all": 1}
     # subsampled smoke runs add one job per file; a reused checkpoint takes its dataset out of training
     config = yaml.safe_load((REPO / "pipelines" / "config" / "idna_ms.yaml").read_text())
     config.update(data_root=str(tree), output=str(out), max_windows=100)
@@ -64,8 +66,8 @@ def test_a_dry_run_over_all_17_datasets_plans_every_job(tmp_path):
     (tmp_path / "reuse.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path / "reuse.yaml", tmp_path, "-n")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert planned_jobs(result) == {"subsample": 33, "train": 16, "evaluate": 1, "explain": 17, "summary": 1,
-                                    "all": 1}
+    assert planned_jobs(result) == {"subsample": 33, "pretrain": 1, "adapt": 3, "train": 16, "evaluate": 1,
+                                    "explain": 17, "summary": 1, "all": 1}
     assert not out.exists()
 
 
@@ -82,6 +84,38 @@ def test_the_slurm_profile_asks_for_gpus_and_runs_their_rules_on_cuda(tmp_path):
     summary = next(c for c in commands if " summary " in c)
     assert "--device cuda" in train and "--device" not in summary
     assert re.search(r"rule train:(.|\n)*?resources:.*slurm_partition=gpu.*gpu=1", text)
+
+
+def _commands(result: subprocess.CompletedProcess, command: str) -> list[str]:
+    text = result.stdout + result.stderr
+    return [line for line in text.splitlines() if f"-m medna_interp {command} " in line]
+
+
+def test_the_default_path_pretrains_on_training_files_only_and_adapts_per_modification(tmp_path):
+    names = ["6mA_D.melanogaster", "6mA_C.elegans", "5hmC_M.musculus"]
+    tree = tiny_tree(tmp_path / "data", names)
+    config = {"output": str(tmp_path / "out"), "data_root": str(tree),
+              "datasets": {n: {"modification": n.split("_")[0], "jaspar_tax": "all"} for n in names}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path / "c.yaml", tmp_path, "-n", "-p")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert planned_jobs(result) == {"pretrain": 1, "adapt": 1, "train": 3, "evaluate": 1, "explain": 3,
+                                    "summary": 1, "all": 1}
+    (pretrain,) = _commands(result, "pretrain")
+    reads, held_out = pretrain.split(" --exclude ")[0], pretrain.split(" --exclude ")[1].split(" -o ")[0]
+    assert all(str(tree / n / "train.tsv") in reads and str(tree / n / "test.tsv") in held_out for n in names)
+    assert "test.tsv" not in reads and "--size tiny" in pretrain
+    (adapt,) = [c for c in _commands(result, "train") if "adaptive_models" in c]
+    assert str(tree / "6mA_D.melanogaster" / "train.tsv") in adapt and str(tree / "6mA_C.elegans" / "train.tsv") in adapt
+    assert "5hmC" not in adapt.split(" -o ")[0] and "encoders/pretrained/kmer" in adapt
+    trains = {n: next(c for c in _commands(result, "train") if f"models/{n} " in c) for n in names}
+    # the 6mA sets start from their type's adapted encoders, the lone 5hmC set from the pretrained ones
+    assert "encoders/adapted/6mA/kmer" in trains["6mA_C.elegans"] and "encoders/adapted/6mA/bpe" in trains["6mA_C.elegans"]
+    assert "encoders/pretrained/kmer" in trains["5hmC_M.musculus"] and "--size" not in trains["5hmC_M.musculus"]
+    # from scratch: no pretraining, each set at the config's size
+    result = snakemake(tmp_path / "c.yaml", tmp_path, "-n", "-p", "--config", "start=scratch")
+    assert planned_jobs(result) == {"train": 3, "evaluate": 1, "explain": 3, "summary": 1, "all": 1}
+    assert all("--size tiny" in c and "--kmer-encoder" not in c for c in _commands(result, "train"))
 
 
 def _two_sets(tmp_path):
@@ -113,6 +147,8 @@ def test_a_bad_config_stops_snakemake_before_any_job_with_one_line(tmp_path, cha
     (lambda c: c.update(only=["6mA_X"]), "'only' names '6mA_X', which is not under 'datasets'"),
     (lambda c: c.update(size="huge"), "size must be one of tiny, small, base"),
     (lambda c: c.update(max_windows=5), "max_windows must be an integer >= 10"),
+    (lambda c: c.update(start="pretrain"), "start must be one of pretrained, scratch, got 'pretrain'"),
+    (lambda c: c.update(adapt="yes"), "adapt must be true or false"),
     (lambda c: c.update(colour="red"), "unknown key 'colour'"),
     (lambda c: c["datasets"]["5hmC_M.musculus"].pop("modification"), "'modification' is missing"),
 ])
@@ -129,7 +165,9 @@ def test_check_config_reads_defaults_and_reused_checkpoints(tmp_path):
         "a_set": {"modification": "6mA", "jaspar_tax": "all"},
         "demo": {"modification": "6mA", "jaspar_tax": "insects", "checkpoint": str(DEMO_CHECKPOINT),
                  "test": str(tree / "a_set" / "test.tsv")}}})
-    assert flow.size == "small" and flow.max_windows is None and flow.threads == 2
+    assert flow.size == "tiny" and flow.max_windows is None and flow.threads == 2
+    # the default path starts from pretrained encoders; one trained 6mA set has nothing to pool
+    assert flow.start == "pretrained" and flow.adapt and flow.trained == ["a_set"] and flow.adaptive_groups == {}
     assert flow.datasets["a_set"].train == tree / "a_set" / "train.tsv"
     assert flow.datasets["demo"].train is None and flow.datasets["demo"].checkpoint == DEMO_CHECKPOINT
     with pytest.raises(MednaError, match="not a checkpoint directory"):
@@ -159,7 +197,7 @@ def test_write_config_names_the_known_datasets_and_never_overwrites(tmp_path):
 def test_the_four_shared_datasets_end_in_a_summary_and_rerun_only_what_was_deleted(tmp_path):
     out = tmp_path / "out"
     overrides = ["--config", f"data_root={SHARED}", f"output={out}", "max_windows=120", "threads=1",
-                 "train_options=--epochs 1", "run_options=--n-samples 8 --steps 4 --insert-backgrounds 4 "
+                 "pretrain_options=--epochs 1", "train_options=--epochs 1", "run_options=--n-samples 8 --steps 4 --insert-backgrounds 4 "
                  "--nmotifs 2 --no-linear --min-selected 5 --no-embed"]
     config = REPO / "pipelines" / "config" / "idna_ms_shared.yaml"
     result = snakemake(config, tmp_path, *overrides)
@@ -167,6 +205,11 @@ def test_the_four_shared_datasets_end_in_a_summary_and_rerun_only_what_was_delet
     table = pd.read_csv(out / "summary" / "summary.tsv", sep="\t")
     assert table.dataset.tolist() == SHARED_SETS
     assert table.modification.tolist() == ["4mC", "5hmC", "6mA", "6mA"] and table.auc.between(0, 1).all()
+    # each model beside the linear baseline kept in it, on the same test set, and the verdict
+    assert table.linear_test_auc.between(0, 1).all()
+    assert (table.test_margin - (table.auc - table.linear_test_auc)).abs().max() < 1e-9
+    assert set(table.verdict) <= {"adds", "near", "below"}
+    assert (out / "encoders" / "pretrained" / "kmer").is_dir() and (out / "encoders" / "adapted" / "6mA" / "bpe").is_dir()
     page = (out / "summary" / "summary.html").read_text()
     assert all(f"../runs/{n}/report.html" in page for n in SHARED_SETS) and "transfer" in page
     assert "src='http" not in page and 'src="http' not in page
