@@ -34,8 +34,9 @@ peak = int(positives.mean(0).argmax())
 print(f"CWGA k-mer attribution peaks at window position {peak + 1} of {positives.shape[1]}")
 
 found = mi.discover(cwga, cad, database="insects", output=output)
-# only motifs past STREME's held-out test count; a match names one only at E <= 0.05
-for motif in (m for m in found.motifs if m.significant):
+# a discovery passed STREME's held-out test, from a source that found nothing under permuted
+# labels; a match names one only at E <= 0.05
+for motif in (m for m in found.motifs if m.discovery):
     match = motif.best_match
     named = f"{match.target_name} ({match.target_id}, E={match.evalue:.2g})" if motif.named else "not named"
     print(f"{motif.source}: {motif.motif.consensus} E={motif.motif.evalue:.2g} -> {named}")

@@ -138,3 +138,50 @@ def test_matches_are_corrected_for_the_motifs_searched_and_name_only_below_the_t
     assert (result.table.best_match_e[named] <= 0.05).all()
     unnamed_matches = matched[~matched.named.astype(bool)]
     assert (~unnamed_matches.significant | (unnamed_matches.best_match_e > 0.05)).all()
+
+
+def test_a_source_that_finds_motifs_under_permuted_labels_is_not_calibrated_and_offers_no_discoveries(tmp_path):
+    from medna_interp.motifs.discover import MOTIF_COLUMNS, SOURCE_COLUMNS, _calibrate, _Pass
+
+    def one_pass(rows, significant):
+        table = pd.DataFrame([{"source": s, "motif": m, "significant": sig, "note": ""} for s, m, sig in rows],
+                             columns=MOTIF_COLUMNS)
+        sources = pd.DataFrame([{"source": s, "kind": "model-guided", "significant": n} for s, n in significant.items()],
+                               columns=SOURCE_COLUMNS)
+        return _Pass(table, [], {s: [] for s in significant}, sources, {})
+
+    real = one_pass([("cad_kmer", "cad_kmer:1-GAGG", True), ("cad_kmer", "cad_kmer:2-TTT", False),
+                     ("cwga_kmer", "cwga_kmer:1-GAGG", True), ("ism_bases", "ism_bases:1-GAGG", True)],
+                    {"cad_kmer": 1, "cwga_kmer": 1, "ism_bases": 1})
+    null = one_pass([("cad_kmer", "cad_kmer:1-CCC", True)], {"cad_kmer": 1, "cwga_kmer": 0})  # ism not rerun
+    judged = _calibrate(real, null, tmp_path)
+    sources = judged.sources.set_index("source")
+    assert sources.null_check.to_dict() == {"cad_kmer": "not calibrated", "cwga_kmer": "calibrated",
+                                            "ism_bases": "not tested"}
+    assert sources.null_significant.loc["cad_kmer"] == 1 and pd.isna(sources.null_significant.loc["ism_bases"])
+    motifs = judged.table.set_index("motif")
+    assert motifs.discovery.to_dict() == {"cad_kmer:1-GAGG": False, "cad_kmer:2-TTT": False,
+                                          "cwga_kmer:1-GAGG": True, "ism_bases:1-GAGG": True}
+    assert "under permuted labels cad_kmer found 1 significant motif" in motifs.note["cad_kmer:1-GAGG"]
+    written = pd.read_csv(tmp_path / "sources.tsv", sep="\t").set_index("source")
+    assert written.null_check["cad_kmer"] == "not calibrated"
+    # without the null nothing is judged: every source untested, significant motifs count
+    untested = _calibrate(real, None, tmp_path)
+    assert set(untested.sources.null_check) == {"not tested"} and untested.table.discovery.sum() == 3
+
+
+def test_the_report_and_the_sources_table_say_which_sources_the_null_failed(null_run):
+    run_dir, result = null_run
+    sources = result.sources.set_index("source")
+    null = pd.read_csv(run_dir / "motifs" / "null" / "sources.tsv", sep="\t").set_index("source")
+    expected = {s: "calibrated" if null.significant[s] == 0 else "not calibrated" for s in null.index}
+    assert sources.null_check.to_dict() == expected
+    report = json.loads((run_dir / "report.json").read_text())
+    rows = {row["source"]: row for row in report["comparison"]}
+    assert all(rows[s]["null_check"] == check for s, check in expected.items())
+    failed = [s for s, check in expected.items() if check == "not calibrated"]
+    if failed:
+        assert any(w.startswith(f"not calibrated: under permuted labels {', '.join(failed)}") for w in report["warnings"])
+    assert "Null check" in (run_dir / "report.html").read_text()
+    table = result.table[result.table.motif != ""]
+    assert not table[table.source.isin(failed)].discovery.any()

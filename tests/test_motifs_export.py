@@ -21,21 +21,33 @@ def run_dir(tmp_path):
     scores = np.zeros((2, 41))
     scores[0, 16:20] = [1.0, 3.0, 2.0, 1.0]  # peak at position 18 (1-based), inside GAGG
     scores[0, 35] = 0.5
+    scores[1, 3:6] = [0.5, 2.0, 0.5]  # the negative's own peak: index 4
     np.savez(run / "attributions.npz", kmer_per_base=scores)
     (run / "cwga_kmer.tsv").write_text("token\tscaled_contribution\nGAGGAC\t1.0\nACGTAC\t0.2\nTTTTTT\t-0.5\n"
                                        "CCCCTT\t-0.1\n")
     return run
 
 
-def test_seqlets_are_cut_at_peaks_with_position_matched_controls(run_dir, tmp_path):
+def test_seqlets_are_cut_at_peaks_and_controls_at_the_negatives_own_peaks(run_dir, tmp_path):
     result = export(run_dir, "cwga", "kmer", tmp_path / "out", ExportOptions(window=6, per_sequence=2))
     primary = read_sequences(result.primary, length=None)
     control = read_sequences(result.control, length=None)
     # peak 1: centre index 17 -> window [14, 20); peak 2: index 35 -> [32, 38)
     assert primary.sequences == [POSITIVE[14:20], POSITIVE[32:38]]
-    assert control.sequences == [NEGATIVE[14:20], NEGATIVE[32:38]]
-    assert result.n_primary == result.n_control == 2
+    # the same rule in the negative: its one peak above 0, index 4 -> [1, 7); no second
+    # (the rest of its scores are 0, not above the floor)
+    assert control.sequences == [NEGATIVE[1:7]]
+    assert (result.n_primary, result.n_control) == (2, 1)
     assert (tmp_path / "out" / "provenance.json").exists()
+
+
+def test_seqlet_rule_is_symmetric_so_swapped_labels_swap_the_files(run_dir, tmp_path):
+    forward = export(run_dir, "cwga", "kmer", tmp_path / "a", ExportOptions(window=6))
+    table = (run_dir / "cwga_selection.tsv").read_text().replace("\t1\t0.99", "\tX").replace("\t0\t0.01", "\t1\t0.99")
+    (run_dir / "cwga_selection.tsv").write_text(table.replace("\tX", "\t0\t0.01"))
+    swapped = export(run_dir, "cwga", "kmer", tmp_path / "b", ExportOptions(window=6))
+    assert forward.primary.read_text() == swapped.control.read_text()
+    assert forward.control.read_text() == swapped.primary.read_text()
 
 
 def test_tokens_mode_takes_positive_tokens_against_the_lowest(run_dir, tmp_path):

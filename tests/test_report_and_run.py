@@ -250,8 +250,13 @@ def test_report_refuses_an_output_edited_after_its_step(finished_run, tmp_path, 
 
 def test_motifs_with_the_memelite_backend(finished_run, tmp_path, capsys):
     _, run_dir = _copy(finished_run, tmp_path)
-    assert main(["motifs", str(run_dir), "--backend", "memelite", "--jaspar-tax", "insects"]) == 0
+    assert main(["motifs", str(run_dir), "--backend", "memelite", "--jaspar-tax", "insects",
+                 "--no-permute-labels"]) == 0
     assert "TOMTOM distance: ed (memelite)" in (run_dir / "motifs" / "database.txt").read_text()
+    # the null left out: nothing judged, nothing under motifs/null
+    sources = pd.read_csv(run_dir / "motifs" / "sources.tsv", sep="\t")
+    assert set(sources.null_check) == {"not tested"} and not (run_dir / "motifs" / "null").exists()
+    assert json.loads((run_dir / "motifs" / "summary.json").read_text())["null"] is None
     record = json.loads((run_dir / "provenance.json").read_text())["steps"]["motifs"]
     assert record["config"]["backend"] == "memelite"
     capsys.readouterr()
@@ -354,6 +359,17 @@ def test_the_summary_puts_each_run_beside_the_others_with_its_best_motifs_and_a_
     assert guided.raw_motif and guided.raw_evalue > 0 and guided.report == "../runs/6mA_first/report.html"
     page = files.html.read_text()
     assert page.count("data:image/png;base64,") >= 2 and "src='http" not in page and "../runs/5hmC_second/report.html" in page
+    # the demo model clears its linear baseline by more than the margin explanations need
+    assert guided.verdict == "adds" and guided.margin == pytest.approx(guided.valid_auc - guided.baseline_valid_auc)
+    assert guided.margin >= 0.03 and guided.uncalibrated_sources == ""
+    # a source the null failed is left out of the pick, and named
+    second = json.loads((runs[1] / "report.json").read_text())
+    for row in second["comparison"]:
+        if row["source"] == guided.guided_source:
+            row["null_check"] = "not calibrated"
+    (runs[1] / "report.json").write_text(json.dumps(second))
+    other = pd.read_csv(summarize(runs, tmp_path / "summary2").tsv, sep="\t", keep_default_na=False).iloc[1]
+    assert other.uncalibrated_sources == guided.guided_source and other.guided_source != guided.guided_source
     summarize(runs[:1], tmp_path / "summary")  # its own folder: rewritten
     assert pd.read_csv(files.tsv, sep="\t").dataset.tolist() == ["6mA_first"]
     with pytest.raises(MednaError, match="no report.json"):

@@ -32,6 +32,8 @@ class DiscoveredMotif:
     matches : list of :class:`Match`, best (smallest p) first
     significant : STREME's held-out E-value is at most ``streme.thresh``
     named : significant, and the best match's E-value is at most ``tomtom.match_thresh``
+    discovery : significant, and its source found no significant motif under permuted
+        labels (``permute_labels``; without it every significant motif counts)
     """
 
     source: str
@@ -39,6 +41,7 @@ class DiscoveredMotif:
     matches: list[Match]
     significant: bool = False
     named: bool = False
+    discovery: bool = False
 
     @property
     def best_match(self) -> Match | None:
@@ -58,7 +61,7 @@ class Discovery:
 def discover(*results: Explanation, output: str | os.PathLike | None = None, database: str | DatabaseChoice = "vertebrates",
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), raw_baseline: bool = False, meme_bin: str | None = None,
-             backend: str = "meme", linear: bool = False) -> Discovery:
+             backend: str = "meme", linear: bool = False, permute_labels: bool = True) -> Discovery:
     """Export -> STREME -> TOMTOM for each view of each result.
 
     Parameters
@@ -71,6 +74,8 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
     raw_baseline : also STREME all given positives against all given negatives
     backend : ``meme`` (TOMTOM binary) or ``memelite`` (numba TOMTOM, no compiler needed)
     linear : also a source from the position-specific linear baseline fitted on the windows
+    permute_labels : repeat it all with the labels permuted; a source that finds a
+        significant motif there offers no discoveries (see :func:`medna_interp.motifs.discover.discover`)
 
     Returns
     -------
@@ -90,22 +95,22 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
         sources = [(r.method, view) for r in results for view in r.views]
         options = dict(export_options=export_options, streme=streme, tomtom=tomtom, database=database,
                        meme_bin=meme_bin, raw_baseline=raw_baseline, sources=sources, backend=backend,
-                       linear=write_linear_source if linear else None)
+                       linear=write_linear_source if linear else None, permute_labels=permute_labels)
         if output is None:
             found = _discover(run_dir, results[0].data, Path(scratch) / "motifs", **options)
         else:
             claim_directory(output, "motifs")
             record = provenance({"sources": sources, "database": database.describe(), "backend": backend,
                                  "export": asdict(export_options), "streme": asdict(streme),
-                                 "tomtom": asdict(tomtom)}, {}, export_options.seed)
+                                 "tomtom": asdict(tomtom), "permute_labels": permute_labels}, {}, export_options.seed)
             with step_outputs(output, "discover", record, kind="motifs") as stage:
                 found = _discover(run_dir, results[0].data, stage.path, **options)
     by_query: dict[str, list[Match]] = {}
     for match in sorted(found.matches, key=lambda m: m.pvalue):
         by_query.setdefault(match.query_id, []).append(match)
-    flags = found.table.set_index("motif")[["significant", "named"]]
+    flags = found.table.set_index("motif")[["significant", "named", "discovery"]]
     motifs = [DiscoveredMotif(source, motif, by_query.get(motif.id, []), bool(flags.significant[motif.id]),
-                              bool(flags.named[motif.id]))
+                              bool(flags.named[motif.id]), bool(flags.discovery[motif.id]))
               for source, group in found.motifs.items() for motif in group]
     return Discovery(motifs, found.table, Path(output) if output is not None else None)
 

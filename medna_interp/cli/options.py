@@ -220,8 +220,9 @@ def cwga_kwargs(args) -> dict:
 def export_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("export")
     group.add_argument("--mode", default="seqlets", choices=("tokens", "seqlets", "sequences"),
-                       help="tokens: top vs bottom tokens; seqlets: windows at top-scoring positions vs "
-                            "position-matched negatives; sequences: selected positives vs negatives (default: seqlets)")
+                       help="tokens: top vs bottom tokens; seqlets: windows at top-scoring positions of the "
+                            "selected positives vs the same rule in the selected negatives; sequences: selected "
+                            "positives vs negatives (default: seqlets)")
     group.add_argument("--top-tokens", type=POSITIVE, default=100, help="tokens per side in tokens mode (default: 100)")
     group.add_argument("--window", type=Number(int, 3), default=12, help="seqlet width in bp (default: 12)")
     group.add_argument("--seqlets-per-sequence", type=POSITIVE, default=2, help="peaks per positive (default: 2)")
@@ -273,9 +274,10 @@ def motifs_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--match-cpg", action="store_true",
                        help="match CpG observed/expected (tertiles) as well as GC, for --controls matched and the "
                             "per-motif composition check (5mC/5hmC data)")
-    group.add_argument("--permute-labels", action="store_true",
-                       help="also repeat motif discovery with the labels permuted (seeded by --seed) into "
-                            "RUN/motifs/null: what each source 'finds' under the null")
+    group.add_argument("--permute-labels", action=argparse.BooleanOptionalAction, default=True,
+                       help="repeat motif discovery with the labels permuted (seeded by --seed) into "
+                            "RUN/motifs/null; a source that finds a significant motif there is 'not calibrated' "
+                            "and its motifs are not discoveries (default: on; --no-permute-labels skips it)")
     group.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
     group.add_argument("--backend", default="meme", choices=("meme", "memelite"),
                        help="TOMTOM from the MEME binary (--dist applies) or from memelite (numba, Euclidean "

@@ -29,9 +29,11 @@ from .tomtom import BACKENDS, Match, TomtomOptions, best_matches, run_tomtom, ru
 MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "pvalue", "significant",
                  "best_match_id", "best_match_name", "best_match_p", "best_match_e", "best_match_q", "named",
                  "orientation", "frac_pos_with_site", "frac_neg_with_site", "frac_matched_with_site", "composition_p",
-                 "composition", "note"]
+                 "composition", "discovery", "note"]
 SOURCE_COLUMNS = ["source", "kind", "windows", "n_primary", "n_control", "controls", "raw_baseline", "motifs",
-                  "significant", "named", "best_p_uncorrected"]
+                  "significant", "named", "best_p_uncorrected", "null_significant", "null_check"]
+#: a source's standing after the label-permuted repeat (``null_check`` of ``sources.tsv``)
+CALIBRATED, NOT_CALIBRATED, NOT_TESTED = "calibrated", "not calibrated", "not tested"
 #: what STREME contrasts each source's primaries with: the exported (or raw) negatives, STREME's
 #: own shuffles of the primaries, or negatives drawn to the primaries' GC distribution
 CONTROLS = ("negatives", "shuffled", "matched")
@@ -91,12 +93,16 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
              meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
              controls: str = "negatives", match_cpg: bool = False, backend: str = "meme",
-             linear: LinearSource | None = None, permute_labels: bool = False) -> MotifsResult:
+             linear: LinearSource | None = None, permute_labels: bool = True) -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
     A motif is *significant* when STREME's held-out E-value is at most ``streme.thresh``;
     its best database match *names* it when the motif is significant and the match's
     E-value (p x the number of database motifs searched) is at most ``tomtom.match_thresh``.
+    It is a *discovery* when it is significant and its source is calibrated: the same
+    source, run again with the labels permuted, found no significant motif (a source
+    that finds motifs in noise is marked "not calibrated" in ``sources.tsv``, and none of
+    its motifs is a discovery).
     Besides raw STREME on all windows, each selecting source (CAD, CWGA, ...) gets a raw
     baseline on exactly its selected positives and negatives, whole windows, so that
     model-guided and raw discovery can be compared on the same sample.
@@ -125,10 +131,12 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
         (``linear_bases``: ``linear(data, folder, seed)``, e.g.
         :func:`medna_interp.runs.linear_source.write_linear_source`), so that what the model
         finds beyond a linear model stands out; ``None`` leaves it out
-    permute_labels : repeat discovery under the null, into ``output/null``: the labels of
-        the data and of every selection permuted (seeded by ``export_options.seed``), the
-        windows and their scores kept (in ``tokens`` mode only the raw baselines: token
-        tables are statistics of the true labels)
+    permute_labels : repeat discovery under the null (the default), into ``output/null``:
+        the labels of the data and of every selection permuted (seeded by
+        ``export_options.seed``), the windows and their scores kept, STREME and TOMTOM as
+        for the real labels but no sites or logos (in ``tokens`` mode only the raw
+        baselines: token tables are statistics of the true labels, so token sources stay
+        "not tested"). ``False`` skips it, and every source is "not tested"
     """
     if backend not in BACKENDS:
         raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -146,6 +154,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
                     matched_windows=matched_windows)
     found = _discover_once(run_dir, data, output, sources, draw=True, **settings)
     null = _discover_null(run_dir, data, output / NULL, sources, **settings) if permute_labels else None
+    found = _calibrate(found, null, output)
     pd.DataFrame([m.to_dict() | {"url": jaspar_url(m.target_id) if not database.motif_db else ""}
                   for m in found.matches]).to_csv(output / "matches.tsv", sep="\t", index=False, float_format="%.4g")
     _positional_logos(found.where, data, output / "logos")
@@ -272,6 +281,27 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
     (output / "scan.meme").unlink(missing_ok=True)
     return _Pass(table, matches, discovered, source_table, where)
+
+
+def _calibrate(found: _Pass, null: _Pass | None, output: Path) -> _Pass:
+    """Each source's ``null_check`` from what its label-permuted repeat found, and each motif's
+    ``discovery`` (significant, from a calibrated source); rewrites ``motifs.tsv`` and ``sources.tsv``."""
+    sources, table = found.sources.copy(), found.table.copy()
+    ran = set(null.discovered) if null is not None else set()
+    under_null = null.sources.set_index("source").significant if null is not None else None
+    sources["null_significant"] = pd.array([int(under_null[s]) if s in ran else None for s in sources.source],
+                                           dtype="Int64")
+    sources["null_check"] = [NOT_TESTED if s not in ran else CALIBRATED if n == 0 else NOT_CALIBRATED
+                             for s, n in zip(sources.source, sources.null_significant)]
+    check = dict(zip(sources.source, sources.null_check))
+    failed = dict(zip(sources.source, sources.null_significant))
+    table["discovery"] = table.significant.fillna(False).astype(bool) & table.source.map(check).ne(NOT_CALIBRATED)
+    lost = table.significant.fillna(False).astype(bool) & ~table.discovery
+    table.loc[lost, "note"] = [f"not a discovery: under permuted labels {source} found {failed[source]} "
+                               f"significant motif(s)" for source in table.source[lost]]
+    table.to_csv(output / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
+    sources.to_csv(output / "sources.tsv", sep="\t", index=False, float_format="%.4g")
+    return found._replace(table=table, sources=sources)
 
 
 def check_controls(controls: str) -> None:

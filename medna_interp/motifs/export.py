@@ -5,11 +5,14 @@ Modes
 tokens
     Top-scoring tokens as primary, the lowest-scoring as control (the authors' way).
 seqlets
-    Windows around the highest-scoring positions of each high-confidence positive,
-    with windows at the same coordinates in high-confidence negatives as control, so
-    position alone cannot explain a motif. Scores per base are CWGA attributions, or
-    CAD attention minus the negatives' mean attention at that position (raw attention
-    has a positional shape shared by both classes).
+    Windows around the highest-scoring positions of each high-confidence positive as
+    primary, and by the same rule (width, count per window, score floor) around the
+    highest-scoring positions of each high-confidence negative as control. Target and
+    control are drawn alike from the two classes, so under permuted labels they are
+    exchangeable and a motif found must differ between the classes, not merely be where
+    the model looks. Scores per base are CWGA attributions, ISM drops, or CAD attention
+    (and linear weights) minus the mean over all selected windows at that position (raw
+    attention has a positional shape shared by both classes).
 sequences
     The whole selected positives vs the whole selected negatives.
 """
@@ -124,8 +127,10 @@ def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame
     if key not in arrays:
         raise MednaError(f"{arrays_path}: no {view} view", hint=f"rerun 'medna-interp {source} --view {view}'")
     scores = arrays[key]
-    if source in ("cad", "linear"):  # what negatives get at the same position is no evidence
-        scores = scores - scores[selection.label.to_numpy() == 0].mean(0, keepdims=True)
+    if source in ("cad", "linear"):
+        # every window gets this positional shape; the mean over both classes removes it
+        # without favouring either (the negatives' mean alone would, and a null would find it)
+        scores = scores - scores.mean(0, keepdims=True)
     return selection, scores
 
 
@@ -191,24 +196,25 @@ def _tokens(run_dir: Path, source: str, view: str, options: ExportOptions):
 def _seqlets(run_dir: Path, source: str, view: str, options: ExportOptions):
     selection, scores = per_base_scores(run_dir, source, view)
     labels = selection.label.to_numpy()
+    if not (labels == 0).any():
+        raise MednaError(f"{run_dir}: the selection has no negatives to draw control seqlets from")
+    primary = _class_seqlets(selection, scores, labels == 1, options)
+    control = _class_seqlets(selection, scores, labels == 0, options)
+    return primary, control
+
+
+def _class_seqlets(selection: pd.DataFrame, scores: np.ndarray, rows: np.ndarray,
+                   options: ExportOptions) -> list[tuple[str, str]]:
+    """Seqlets around each chosen window's own score peaks (:func:`_peaks`)."""
     length = scores.shape[1]
     width = min(options.window, length)
-    negatives = np.flatnonzero(labels == 0)
-    if len(negatives) == 0:
-        raise MednaError(f"{run_dir}: the selection has no negatives for position-matched controls")
-    order = np.random.default_rng(options.seed).permutation(negatives)
-    primary, control = [], []
-    for i in np.flatnonzero(labels == 1):
+    seqlets = []
+    for i in np.flatnonzero(rows):
         for centre in _peaks(scores[i], width, options.per_sequence, options.min_score):
             start = int(np.clip(centre - width // 2, 0, length - width))
-            end = start + width
-            ident = selection.id.iloc[i]
-            primary.append((f"{ident}:{start + 1}-{end} score={scores[i, centre]:.4g} centre={centre + 1}",
-                            selection.sequence.iloc[i][start:end]))
-            j = order[len(control) % len(order)]
-            control.append((f"{selection.id.iloc[j]}:{start + 1}-{end} matched={ident}",
-                            selection.sequence.iloc[j][start:end]))
-    return primary, control
+            seqlets.append((f"{selection.id.iloc[i]}:{start + 1}-{start + width} score={scores[i, centre]:.4g} "
+                            f"centre={centre + 1}", selection.sequence.iloc[i][start:start + width]))
+    return seqlets
 
 
 def _peaks(values: np.ndarray, width: int, count: int, min_score: float) -> list[int]:

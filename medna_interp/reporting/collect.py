@@ -135,6 +135,10 @@ def collect(run_dir: Path) -> dict:
         sources.append({"source": source, "motifs": [r for r in rows if r["significant"]],
                         "not_significant": [r for r in rows if not r["significant"]]})
     gates, comparison = _comparison(run_dir / "motifs", motifs)
+    uncalibrated = [row["source"] for row in comparison if row["null_check"] == "not calibrated"]
+    if uncalibrated:
+        warnings.append(f"not calibrated: under permuted labels {', '.join(uncalibrated)} still found significant "
+                        "motifs, so their motifs are not called discoveries")
 
     tokens = {}
     for method, column in (("cad", "cad"), ("cwga", "scaled_contribution")):
@@ -242,6 +246,10 @@ def _comparison(folder: Path, motifs: pd.DataFrame) -> tuple[dict, list[dict]]:
         if null is not None and source in null.index:
             row.update(null_significant=int(null.loc[source, "significant"]), null_named=int(null.loc[source, "named"]),
                        null_paper_best_p=_float_or_none(null.loc[source, "best_p_uncorrected"]))
+        # runs made before the null ran by default have no null_check: untested
+        row["null_check"] = about.get("null_check") or "not tested"
+        row["discoveries"] = int(group.discovery.astype(str).eq("True").sum()) if "discovery" in group else \
+            len(significant)
         rows.append(row)
     gates = {key: summary.get(key) for key in ("max_evalue", "match_thresh", "database_motifs", "null")}
     return gates, rows

@@ -215,7 +215,8 @@ def render(content: dict) -> str:
                ("named_motif", "named motif"), ("named_match_e", "Match E")]
     null = gates.get("null")
     if null:
-        columns += [("null_significant", "Significant under the null"), ("null_named", "Named under the null")]
+        columns += [("null_significant", "Significant under the null"), ("null_named", "Named under the null"),
+                    ("null_check", "Null check"), ("discoveries", "Discoveries")]
     columns.append(("paper_best_p", "Best p over all motifs, uncorrected (the paper's Table 2 metric)"))
     if null:
         columns.append(("null_paper_best_p", "the same under the null"))
@@ -223,8 +224,10 @@ def render(content: dict) -> str:
     if null:
         parts.append(f"<p>The null: every step of motif discovery repeated with the labels of the windows and of "
                      f"each selection permuted (seed {_e(null.get('seed'))}), the windows and their scores kept "
-                     "(RUN/motifs/null). A source that finds significant, named motifs there finds them without "
-                     "the classes' contrast.</p>")
+                     "(RUN/motifs/null). A source that finds significant motifs there finds them without the "
+                     "classes' contrast: it is marked not calibrated, and none of its motifs is a discovery. "
+                     "Each source's gate is a 5 % family-wise test, so a calibrated source may still pass one "
+                     "stray motif now and then; a source that does so on most data sets is the problem.</p>")
 
     parts.append("<h2>Positional logos</h2><p>kpLogo-style views over the window (0 = the candidate base). "
                  "Raw: base enrichment in positives vs negatives. CAD: per-base attention in positives minus the "

@@ -26,7 +26,7 @@ COLUMNS = ["dataset", "modification", "auc", "acc", "mcc", "linear_test_auc", "t
            "baseline_valid_auc", "margin", "verdict", "below_baseline",
            "motif_database",
            "guided_source", "guided_motif", "guided_evalue", "guided_best_p", "guided_named_match",
-           "raw_motif", "raw_evalue", "raw_best_p", "report"]
+           "raw_motif", "raw_evalue", "raw_best_p", "uncalibrated_sources", "report"]
 
 
 class SummaryFiles(NamedTuple):
@@ -104,8 +104,11 @@ def _row(name: str, modification: str, run_dir: Path, report: dict, output: Path
     metrics = summary.get("model_metrics") or {}
     versus = summary.get("baseline") or {}
     judged = Versus(versus.get("model_auc"), versus.get("baseline_auc"))
-    guided = [r for r in report.get("comparison", []) if r.get("kind") == "model-guided"]
-    raw = [r for r in report.get("comparison", []) if r.get("kind") == "raw baseline"]
+    comparison = report.get("comparison", [])
+    # a source that found motifs under permuted labels offers no discoveries to pick from
+    uncalibrated = [r["source"] for r in comparison if r.get("null_check") == "not calibrated"]
+    guided = [r for r in comparison if r.get("kind") == "model-guided" and r["source"] not in uncalibrated]
+    raw = [r for r in comparison if r.get("kind") == "raw baseline" and r["source"] not in uncalibrated]
     best_guided, best_raw = _best(guided, "top_motif_evalue"), _best(raw, "top_motif_evalue")
     named = _best(guided, "named_match_e")
     return {
@@ -122,6 +125,7 @@ def _row(name: str, modification: str, run_dir: Path, report: dict, output: Path
         "raw_motif": best_raw["top_motif"] if best_raw else "",
         "raw_evalue": best_raw["top_motif_evalue"] if best_raw else None,
         "raw_best_p": (_best(raw, "paper_best_p") or {}).get("paper_best_p"),
+        "uncalibrated_sources": ", ".join(uncalibrated),
         "report": os.path.relpath(run_dir / "report.html", output),
     }
 
@@ -154,8 +158,9 @@ def _render(table: pd.DataFrame, logos: dict[str, list[tuple[str, str]]], evalua
                  "on the same test set (with an evaluation folder); valid AUC: the model and its linear baseline on the training validation split; "
                  f"margin: their difference, at least {EXPLAINING_MARGIN:.2f} before the explanations add to what "
                  "positions alone show (verdict adds, near or below). "
-                 "Model-guided: the best motif of CAD/CWGA/ISM/linear sources "
-                 "(STREME E); raw: STREME on the data alone. Best p: the smallest TOMTOM p of any motif, the "
+                 "Model-guided: the best motif of the calibrated CAD/CWGA/ISM/linear sources "
+                 "(STREME E); raw: STREME on the data alone; not calibrated: sources whose label-permuted repeat found a "
+                 "significant motif, left out of both picks. Best p: the smallest TOMTOM p of any motif, the "
                  "paper's uncorrected metric.</p>")
     records = table.to_dict("records")
     parts.append(_table(records, [("dataset", "dataset"), ("modification", "modification"), ("auc", "AUC"),
@@ -166,7 +171,8 @@ def _render(table: pd.DataFrame, logos: dict[str, list[tuple[str, str]]], evalua
                                   ("guided_source", "guided source"), ("guided_motif", "guided motif"),
                                   ("guided_evalue", "guided E"), ("guided_best_p", "guided best p"),
                                   ("guided_named_match", "named match"), ("raw_motif", "raw motif"),
-                                  ("raw_evalue", "raw E"), ("raw_best_p", "raw best p")]))
+                                  ("raw_evalue", "raw E"), ("raw_best_p", "raw best p"),
+                                  ("uncalibrated_sources", "not calibrated")]))
     parts.append("<h2>Top motifs and reports</h2>")
     for record in records:
         figures = "".join(f"<figure><img class='logo' alt='{_e(caption)}' src='{data}'>"

@@ -38,10 +38,11 @@ def motif_defaults(options: dict[str, Any], seed: int) -> dict[str, Any]:
 @runner_of("motifs")
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, controls: str = "negatives",
-               match_cpg: bool = False, backend: str = "meme", linear: bool = True, permute_labels: bool = False,
+               match_cpg: bool = False, backend: str = "meme", linear: bool = True, permute_labels: bool = True,
                common: Common = Common()):
     """Export -> STREME -> TOMTOM for every source, raw baselines, sites and logos into ``RUN_DIR/motifs``;
-    with ``permute_labels`` the same under permuted labels into ``RUN_DIR/motifs/null``
+    with ``permute_labels`` (the default) the same under permuted labels into ``RUN_DIR/motifs/null``,
+    which decides whether each source is calibrated
     (see :func:`medna_interp.motifs.discover.discover`). ``linear`` adds the linear
     baseline's source (:func:`medna_interp.runs.linear_source.write_linear_source`); of
     ``common`` the step uses the seed and the window length.
