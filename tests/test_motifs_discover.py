@@ -140,34 +140,34 @@ def test_matches_are_corrected_for_the_motifs_searched_and_name_only_below_the_t
     assert (~unnamed_matches.significant | (unnamed_matches.best_match_e > 0.05)).all()
 
 
-def test_a_source_that_finds_motifs_under_permuted_labels_is_not_calibrated_and_offers_no_discoveries(tmp_path):
-    from medna_interp.motifs.discover import MOTIF_COLUMNS, SOURCE_COLUMNS, _calibrate, _Pass
+def test_a_source_that_finds_motifs_under_permuted_labels_is_not_calibrated_and_offers_no_discoveries():
+    from medna_interp.motifs.calibration import judge_sources
+    from medna_interp.motifs.discover import MOTIF_COLUMNS, SOURCE_COLUMNS
 
-    def one_pass(rows, significant):
-        table = pd.DataFrame([{"source": s, "motif": m, "significant": sig, "note": ""} for s, m, sig in rows],
-                             columns=MOTIF_COLUMNS)
+    def tables(rows, significant):
+        motifs = pd.DataFrame([{"source": s, "motif": m, "significant": sig, "note": ""} for s, m, sig in rows],
+                              columns=MOTIF_COLUMNS)
         sources = pd.DataFrame([{"source": s, "kind": "model-guided", "significant": n} for s, n in significant.items()],
                                columns=SOURCE_COLUMNS)
-        return _Pass(table, [], {s: [] for s in significant}, sources, {})
+        return sources, motifs
 
-    real = one_pass([("cad_kmer", "cad_kmer:1-GAGG", True), ("cad_kmer", "cad_kmer:2-TTT", False),
-                     ("cwga_kmer", "cwga_kmer:1-GAGG", True), ("ism_bases", "ism_bases:1-GAGG", True)],
-                    {"cad_kmer": 1, "cwga_kmer": 1, "ism_bases": 1})
-    null = one_pass([("cad_kmer", "cad_kmer:1-CCC", True)], {"cad_kmer": 1, "cwga_kmer": 0})  # ism not rerun
-    judged = _calibrate(real, null, tmp_path)
-    sources = judged.sources.set_index("source")
-    assert sources.null_check.to_dict() == {"cad_kmer": "not calibrated", "cwga_kmer": "calibrated",
-                                            "ism_bases": "not tested"}
-    assert sources.null_significant.loc["cad_kmer"] == 1 and pd.isna(sources.null_significant.loc["ism_bases"])
-    motifs = judged.table.set_index("motif")
-    assert motifs.discovery.to_dict() == {"cad_kmer:1-GAGG": False, "cad_kmer:2-TTT": False,
-                                          "cwga_kmer:1-GAGG": True, "ism_bases:1-GAGG": True}
-    assert "under permuted labels cad_kmer found 1 significant motif" in motifs.note["cad_kmer:1-GAGG"]
-    written = pd.read_csv(tmp_path / "sources.tsv", sep="\t").set_index("source")
-    assert written.null_check["cad_kmer"] == "not calibrated"
+    sources, motifs = tables([("cad_kmer", "cad_kmer:1-GAGG", True), ("cad_kmer", "cad_kmer:2-TTT", False),
+                              ("cwga_kmer", "cwga_kmer:1-GAGG", True), ("ism_bases", "ism_bases:1-GAGG", True)],
+                             {"cad_kmer": 1, "cwga_kmer": 1, "ism_bases": 1})
+    null_sources, _ = tables([], {"cad_kmer": 1, "cwga_kmer": 0})  # ISM was not rerun
+    judged, flagged = judge_sources(sources, motifs, null_sources, {"cad_kmer", "cwga_kmer"})
+    judged = judged.set_index("source")
+    assert judged.null_check.to_dict() == {"cad_kmer": "not calibrated", "cwga_kmer": "calibrated",
+                                           "ism_bases": "not tested"}
+    assert judged.null_significant.loc["cad_kmer"] == 1 and pd.isna(judged.null_significant.loc["ism_bases"])
+    flagged = flagged.set_index("motif")
+    assert flagged.discovery.to_dict() == {"cad_kmer:1-GAGG": False, "cad_kmer:2-TTT": False,
+                                           "cwga_kmer:1-GAGG": True, "ism_bases:1-GAGG": True}
+    assert "under permuted labels cad_kmer found 1 significant motif" in flagged.note["cad_kmer:1-GAGG"]
+    assert "discovery" not in motifs or motifs.discovery.isna().all()  # the inputs are left alone
     # without the null nothing is judged: every source untested, significant motifs count
-    untested = _calibrate(real, None, tmp_path)
-    assert set(untested.sources.null_check) == {"not tested"} and untested.table.discovery.sum() == 3
+    untested, counted = judge_sources(sources, motifs, None, set())
+    assert set(untested.null_check) == {"not tested"} and counted.discovery.sum() == 3
 
 
 def test_the_report_and_the_sources_table_say_which_sources_the_null_failed(null_run):

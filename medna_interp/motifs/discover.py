@@ -18,6 +18,7 @@ import pandas as pd
 from ..core.errors import MednaError
 from ..data.composition import Matching, match_controls
 from ..data.io import SequenceSet, read_records, write_fasta
+from .calibration import judge_sources
 from .export import ExportOptions, available_sources, export, per_base_scores, permuted_run, selected_windows
 from .jaspar import DEFAULT_RELEASE, jaspar_database, jaspar_url
 from .logos import aligned_logo, logo_stem, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
@@ -32,8 +33,6 @@ MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "pv
                  "composition", "discovery", "note"]
 SOURCE_COLUMNS = ["source", "kind", "windows", "n_primary", "n_control", "controls", "raw_baseline", "motifs",
                   "significant", "named", "best_p_uncorrected", "null_significant", "null_check"]
-#: a source's standing after the label-permuted repeat (``null_check`` of ``sources.tsv``)
-CALIBRATED, NOT_CALIBRATED, NOT_TESTED = "calibrated", "not calibrated", "not tested"
 #: what STREME contrasts each source's primaries with: the exported (or raw) negatives, STREME's
 #: own shuffles of the primaries, or negatives drawn to the primaries' GC distribution
 CONTROLS = ("negatives", "shuffled", "matched")
@@ -154,7 +153,12 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
                     matched_windows=matched_windows)
     found = _discover_once(run_dir, data, output, sources, draw=True, **settings)
     null = _discover_null(run_dir, data, output / NULL, sources, **settings) if permute_labels else None
-    found = _calibrate(found, null, output)
+    sources_judged, table_judged = judge_sources(found.sources, found.table,
+                                                 null.sources if null is not None else None,
+                                                 set(null.discovered) if null is not None else set())
+    table_judged.to_csv(output / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
+    sources_judged.to_csv(output / "sources.tsv", sep="\t", index=False, float_format="%.4g")
+    found = found._replace(table=table_judged, sources=sources_judged)
     pd.DataFrame([m.to_dict() | {"url": jaspar_url(m.target_id) if not database.motif_db else ""}
                   for m in found.matches]).to_csv(output / "matches.tsv", sep="\t", index=False, float_format="%.4g")
     _positional_logos(found.where, data, output / "logos")
@@ -281,27 +285,6 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
     (output / "scan.meme").unlink(missing_ok=True)
     return _Pass(table, matches, discovered, source_table, where)
-
-
-def _calibrate(found: _Pass, null: _Pass | None, output: Path) -> _Pass:
-    """Each source's ``null_check`` from what its label-permuted repeat found, and each motif's
-    ``discovery`` (significant, from a calibrated source); rewrites ``motifs.tsv`` and ``sources.tsv``."""
-    sources, table = found.sources.copy(), found.table.copy()
-    ran = set(null.discovered) if null is not None else set()
-    under_null = null.sources.set_index("source").significant if null is not None else None
-    sources["null_significant"] = pd.array([int(under_null[s]) if s in ran else None for s in sources.source],
-                                           dtype="Int64")
-    sources["null_check"] = [NOT_TESTED if s not in ran else CALIBRATED if n == 0 else NOT_CALIBRATED
-                             for s, n in zip(sources.source, sources.null_significant)]
-    check = dict(zip(sources.source, sources.null_check))
-    failed = dict(zip(sources.source, sources.null_significant))
-    table["discovery"] = table.significant.fillna(False).astype(bool) & table.source.map(check).ne(NOT_CALIBRATED)
-    lost = table.significant.fillna(False).astype(bool) & ~table.discovery
-    table.loc[lost, "note"] = [f"not a discovery: under permuted labels {source} found {failed[source]} "
-                               f"significant motif(s)" for source in table.source[lost]]
-    table.to_csv(output / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
-    sources.to_csv(output / "sources.tsv", sep="\t", index=False, float_format="%.4g")
-    return found._replace(table=table, sources=sources)
 
 
 def check_controls(controls: str) -> None:
