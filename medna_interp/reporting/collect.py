@@ -14,6 +14,7 @@ from ..core.errors import MednaError
 from ..core.margin import Versus
 from ..core.provenance import PROVENANCE, read_provenance
 from ..interpret.selection import MIN_SELECTED, relaxed_message
+from ..motifs.calibration import NOT_CALIBRATED, NOT_TESTED
 from ..motifs.jaspar import jaspar_url
 from ..motifs.logos import logo_stem
 
@@ -94,8 +95,7 @@ def collect(run_dir: Path) -> dict:
                             "raise --steps")
     versus = _model_versus_baseline(cad["inputs"]["checkpoint"]["path"])
     if versus.verdict in ("below", "near"):
-        where = "below" if versus.below else "near"
-        warnings.insert(0, f"the explained model is {where} its baseline: {versus.sentence()}")
+        warnings.insert(0, f"the explained model is {versus.verdict} its baseline: {versus.sentence()}")
     warnings.extend(cad.get("composition_warnings", []))
     auc = cad.get("data_metrics", {}).get("auc")
     weak = auc is not None and auc < WEAK_MODEL_AUC
@@ -135,7 +135,7 @@ def collect(run_dir: Path) -> dict:
         sources.append({"source": source, "motifs": [r for r in rows if r["significant"]],
                         "not_significant": [r for r in rows if not r["significant"]]})
     gates, comparison = _comparison(run_dir / "motifs", motifs)
-    uncalibrated = [row["source"] for row in comparison if row["null_check"] == "not calibrated"]
+    uncalibrated = [row["source"] for row in comparison if row["null_check"] == NOT_CALIBRATED]
     if uncalibrated:
         warnings.append(f"not calibrated: under permuted labels {', '.join(uncalibrated)} still found significant "
                         "motifs, so their motifs are not called discoveries")
@@ -213,7 +213,8 @@ def _gated(motifs: pd.DataFrame) -> pd.DataFrame:
     them from the default thresholds (E <= 0.05 for both)."""
     motifs = motifs.copy()
     for column, fallback in (("significant", motifs.evalue <= 0.05),
-                             ("named", (motifs.evalue <= 0.05) & (motifs.best_match_e <= 0.05))):
+                             ("named", (motifs.evalue <= 0.05) & (motifs.best_match_e <= 0.05)),
+                             ("discovery", motifs.evalue <= 0.05)):
         motifs[column] = motifs[column].astype(str).eq("True") if column in motifs else fallback
     return motifs
 
@@ -247,9 +248,8 @@ def _comparison(folder: Path, motifs: pd.DataFrame) -> tuple[dict, list[dict]]:
             row.update(null_significant=int(null.loc[source, "significant"]), null_named=int(null.loc[source, "named"]),
                        null_paper_best_p=_float_or_none(null.loc[source, "best_p_uncorrected"]))
         # runs made before the null ran by default have no null_check: untested
-        row["null_check"] = about.get("null_check") or "not tested"
-        row["discoveries"] = int(group.discovery.astype(str).eq("True").sum()) if "discovery" in group else \
-            len(significant)
+        row["null_check"] = about.get("null_check") or NOT_TESTED
+        row["discoveries"] = int(group.discovery.sum())
         rows.append(row)
     gates = {key: summary.get(key) for key in ("max_evalue", "match_thresh", "database_motifs", "null")}
     return gates, rows

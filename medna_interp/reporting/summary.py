@@ -17,6 +17,7 @@ from ..core.errors import MednaError
 from ..core.margin import EXPLAINING_MARGIN, MEANINGS, Versus
 from ..core.outputs import claim_directory, step_outputs
 from ..core.provenance import provenance
+from ..motifs.calibration import NOT_CALIBRATED
 from ..motifs.logos import logo_stem
 from .collect import _image
 from .render import CSS, SORT_JS, _e, _num, _table
@@ -106,7 +107,7 @@ def _row(name: str, modification: str, run_dir: Path, report: dict, output: Path
     judged = Versus(versus.get("model_auc"), versus.get("baseline_auc"))
     comparison = report.get("comparison", [])
     # a source that found motifs under permuted labels offers no discoveries to pick from
-    uncalibrated = [r["source"] for r in comparison if r.get("null_check") == "not calibrated"]
+    uncalibrated = [r["source"] for r in comparison if r.get("null_check") == NOT_CALIBRATED]
     guided = [r for r in comparison if r.get("kind") == "model-guided" and r["source"] not in uncalibrated]
     raw = [r for r in comparison if r.get("kind") == "raw baseline" and r["source"] not in uncalibrated]
     best_guided, best_raw = _best(guided, "top_motif_evalue"), _best(raw, "top_motif_evalue")
