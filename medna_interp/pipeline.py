@@ -23,7 +23,7 @@ from .data.io import load_data
 from .interpret.cad import check_gc_strata
 from .interpret.embed import check_options as check_embed_options
 from .models.loading import load_checkpoint
-from .motifs.discover import matched_negatives
+from .motifs.controls import matched_negatives
 from .runs.checks import check_cad_options, check_cwga_options, check_motif_options
 from .runs.record import is_up_to_date
 from .runs.registry import BY_NAME, STEPS, runner

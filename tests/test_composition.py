@@ -146,7 +146,8 @@ def test_unadjusted_cad_finds_composition_and_adjusted_cad_does_not(confounded, 
 
 def test_streme_finds_gc_rich_motifs_against_negatives_and_nothing_against_matched_controls(confounded, tmp_path):
     from medna_interp.data.io import read_sequences
-    from medna_interp.motifs.discover import EXPLAINED, DatabaseChoice, discover
+    from medna_interp.motifs.controls import EXPLAINED
+    from medna_interp.motifs.discover import DatabaseChoice, discover
 
     data = read_sequences(confounded / "test.tsv")
     found = {}

@@ -14,6 +14,7 @@ from ..core.outputs import claim_directory, step_outputs
 from ..core.provenance import provenance
 from ..motifs.discover import DatabaseChoice, discover as _discover
 from ..motifs.export import ExportOptions
+from ..motifs.modisco import ModiscoOptions
 from ..motifs.motif import Motif
 from ..motifs.streme import StremeOptions
 from ..motifs.tomtom import Match, TomtomOptions
@@ -61,7 +62,8 @@ class Discovery:
 def discover(*results: Explanation, output: str | os.PathLike | None = None, database: str | DatabaseChoice = "vertebrates",
              export_options: ExportOptions = ExportOptions(), streme: StremeOptions = StremeOptions(),
              tomtom: TomtomOptions = TomtomOptions(), raw_baseline: bool = False, meme_bin: str | None = None,
-             backend: str = "meme", linear: bool = False, permute_labels: bool = True) -> Discovery:
+             backend: str = "meme", linear: bool = False, permute_labels: bool = True,
+             modisco: ModiscoOptions | None = None) -> Discovery:
     """Export -> STREME -> TOMTOM for each view of each result.
 
     Parameters
@@ -76,6 +78,7 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
     linear : also a source from the position-specific linear baseline fitted on the windows
     permute_labels : repeat it all with the labels permuted; a source that finds a
         significant motif there offers no discoveries (see :func:`medna_interp.motifs.discover.discover`)
+    modisco : also TF-MoDISco on each CWGA result's attributions (needs modisco-lite)
 
     Returns
     -------
@@ -95,14 +98,16 @@ def discover(*results: Explanation, output: str | os.PathLike | None = None, dat
         sources = [(r.method, view) for r in results for view in r.views]
         options = dict(export_options=export_options, streme=streme, tomtom=tomtom, database=database,
                        meme_bin=meme_bin, raw_baseline=raw_baseline, sources=sources, backend=backend,
-                       linear=write_linear_source if linear else None, permute_labels=permute_labels)
+                       linear=write_linear_source if linear else None, permute_labels=permute_labels,
+                       modisco=modisco)
         if output is None:
             found = _discover(run_dir, results[0].data, Path(scratch) / "motifs", **options)
         else:
             claim_directory(output, "motifs")
             record = provenance({"sources": sources, "database": database.describe(), "backend": backend,
                                  "export": asdict(export_options), "streme": asdict(streme),
-                                 "tomtom": asdict(tomtom), "permute_labels": permute_labels}, {}, export_options.seed)
+                                 "tomtom": asdict(tomtom), "permute_labels": permute_labels,
+                                 "modisco": asdict(modisco) if modisco else None}, {}, export_options.seed)
             with step_outputs(output, "discover", record, kind="motifs") as stage:
                 found = _discover(run_dir, results[0].data, stage.path, **options)
     by_query: dict[str, list[Match]] = {}

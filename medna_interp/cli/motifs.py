@@ -13,7 +13,7 @@ def _print_motifs(table) -> None:
         elif row.significant:
             match = f"{row.best_match_name} ({row.best_match_id}, E={row.best_match_e:.2g})" if row.named \
                 else "not named by a database match"
-            print(f"{row.source}: {row.consensus} E={row.evalue:.2g}  {match}")
+            print(f"{row.source}: {row.consensus} E={row.evalue:.2g} (run E={row.run_evalue:.2g})  {match}")
     for source, rows in table[table.motif != ""].groupby("source", sort=False):
         if not rows.significant.any():
             print(f"{source}: no significant motif ({len(rows)} above the E-value threshold)")

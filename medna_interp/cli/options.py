@@ -247,6 +247,10 @@ def motifs_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-evalue", type=Number(float, 0, 1, open_low=True), default=0.05,
                        help="a motif is significant (discovered) only at STREME held-out E <= this; the others are "
                             "kept, flagged significant = false (default: 0.05)")
+    group.add_argument("--across-sources", action=argparse.BooleanOptionalAction, default=True,
+                       help="gate the run's E-value, each search's E times the number of searches in the run "
+                            "(every source and raw baseline), so that --max-evalue bounds the whole run's false "
+                            "motifs (default: on; --no-across-sources gates each search's own E)")
     group.add_argument("--match-thresh", type=Number(float, 0, 1, open_low=True), default=0.05,
                        help="a database match names a significant motif only at TOMTOM E <= this (p x the number "
                             "of database motifs searched) (default: 0.05)")
@@ -278,6 +282,9 @@ def motifs_arguments(parser: argparse.ArgumentParser) -> None:
                        help="repeat motif discovery with the labels permuted (seeded by --seed) into "
                             "RUN/motifs/null; a source that finds a significant motif there is 'not calibrated' "
                             "and its motifs are not discoveries (default: on; --no-permute-labels skips it)")
+    group.add_argument("--modisco", action="store_true",
+                       help="also cluster the CWGA and ISM attributions with TF-MoDISco (modisco-lite; pip install "
+                            "'medna-interp[modisco]'): sources modisco_SOURCE_VIEW, gated on held-out windows")
     group.add_argument("--meme-bin", metavar="DIR", help="folder holding streme and tomtom")
     group.add_argument("--backend", default="meme", choices=("meme", "memelite"),
                        help="TOMTOM from the MEME binary (--dist applies) or from memelite (numba, Euclidean "
@@ -286,16 +293,19 @@ def motifs_arguments(parser: argparse.ArgumentParser) -> None:
 
 def motifs_kwargs(args) -> dict:
     from ..motifs.discover import DatabaseChoice
+    from ..motifs.modisco import ModiscoOptions
     from ..motifs.streme import StremeOptions
     from ..motifs.tomtom import TomtomOptions
 
     return dict(
         export_options=export_options(args),
         streme=StremeOptions(nmotifs=args.nmotifs, thresh=args.max_evalue, minw=args.minw, maxw=args.maxw,
-                             objfun=args.objfun, order=args.order, strands=args.strands, seed=args.seed),
+                             objfun=args.objfun, order=args.order, strands=args.strands, seed=args.seed,
+                             across_sources=args.across_sources),
         tomtom=TomtomOptions(dist=args.dist, min_overlap=args.min_overlap, thresh=args.tomtom_thresh,
                              match_thresh=args.match_thresh),
         database=DatabaseChoice(release=args.jaspar_release, tax=args.jaspar_tax, motif_db=args.motif_db),
         meme_bin=args.meme_bin, raw_baseline=not args.no_raw, controls=args.controls, match_cpg=args.match_cpg,
         backend=args.backend, linear=not args.no_linear, permute_labels=args.permute_labels,
+        modisco=ModiscoOptions() if args.modisco else None,
     )

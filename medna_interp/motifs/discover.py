@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -16,30 +17,25 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import MednaError
-from ..data.composition import Matching, match_controls
-from ..data.io import SequenceSet, read_records, write_fasta
+from ..data.io import SequenceSet, write_fasta
 from .calibration import judge_sources
+from .controls import (check_controls, composition_check, controls_for, describe_matching,
+                       matched_negatives)
 from .export import ExportOptions, available_sources, export, per_base_scores, permuted_run, selected_windows
 from .jaspar import DEFAULT_RELEASE, jaspar_database, jaspar_url
-from .logos import aligned_logo, logo_stem, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
+from .logos import aligned_logo, contribution_logo, logo_stem, enrichment_matrix, motif_logo, positional_logo, saliency_matrix
+from .modisco import INPUTS as MODISCO_INPUTS, ModiscoOptions, modisco_source, require_modisco
 from .motif import Motif, read_meme
 from .sites import scan_sites
 from .streme import StremeOptions, run_streme
 from .tomtom import BACKENDS, Match, TomtomOptions, best_matches, run_tomtom, run_tomtom_lite
 
-MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "pvalue", "significant",
+MOTIF_COLUMNS = ["source", "motif", "consensus", "width", "sites", "evalue", "run_evalue", "pvalue", "significant",
                  "best_match_id", "best_match_name", "best_match_p", "best_match_e", "best_match_q", "named",
                  "orientation", "frac_pos_with_site", "frac_neg_with_site", "frac_matched_with_site", "composition_p",
                  "composition", "discovery", "note"]
 SOURCE_COLUMNS = ["source", "kind", "windows", "n_primary", "n_control", "controls", "raw_baseline", "motifs",
-                  "significant", "named", "best_p_uncorrected", "null_significant", "null_check"]
-#: what STREME contrasts each source's primaries with: the exported (or raw) negatives, STREME's
-#: own shuffles of the primaries, or negatives drawn to the primaries' GC distribution
-CONTROLS = ("negatives", "shuffled", "matched")
-#: a motif whose sites are enriched in positives against all negatives (one-sided Fisher p
-#: below this) but not against GC-matched negatives is "explained by composition"
-COMPOSITION_P = 0.01
-EXPLAINED = "explained by composition"
+                  "significant", "named", "best_p_uncorrected", "seconds", "null_significant", "null_check"]
 RAW = "raw"
 NULL = "null"
 #: the per-window sources whose selected windows get a raw baseline of their own
@@ -85,6 +81,7 @@ class _Pass(NamedTuple):
     discovered: dict[str, list[Motif]]
     sources: pd.DataFrame
     where: dict
+    searches: int
 
 
 def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.PathLike, *,
@@ -92,10 +89,13 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
              tomtom: TomtomOptions = TomtomOptions(), database: DatabaseChoice = DatabaseChoice(),
              meme_bin: str | None = None, raw_baseline: bool = True, sources=None,
              controls: str = "negatives", match_cpg: bool = False, backend: str = "meme",
-             linear: LinearSource | None = None, permute_labels: bool = True) -> MotifsResult:
+             linear: LinearSource | None = None, permute_labels: bool = True,
+             modisco: ModiscoOptions | None = None) -> MotifsResult:
     """Discover, name and locate motifs; writes everything under ``output`` (a folder).
 
-    A motif is *significant* when STREME's held-out E-value is at most ``streme.thresh``;
+    A motif is *significant* when its run E-value (STREME's held-out E-value times the
+    number of searches in the run, ``run_evalue``; see :class:`StremeOptions`) is at most
+    ``streme.thresh``;
     its best database match *names* it when the motif is significant and the match's
     E-value (p x the number of database motifs searched) is at most ``tomtom.match_thresh``.
     It is a *discovery* when it is significant and its source is calibrated: the same
@@ -140,6 +140,8 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     if backend not in BACKENDS:
         raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     check_controls(controls)
+    if modisco is not None:
+        require_modisco()
     run_dir, output = Path(run_dir), Path(output)
     sources = list(sources) if sources is not None else available_sources(run_dir)
     if not sources and not raw_baseline:
@@ -150,7 +152,7 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     settings = dict(export_options=export_options, streme=streme, tomtom=tomtom, db_path=db_path,
                     database_motifs=database_motifs, meme_bin=meme_bin, raw_baseline=raw_baseline,
                     controls=controls, match_cpg=match_cpg, backend=backend, linear=linear,
-                    matched_windows=matched_windows)
+                    matched_windows=matched_windows, modisco=modisco)
     found = _discover_once(run_dir, data, output, sources, draw=True, **settings)
     null = _discover_null(run_dir, data, output / NULL, sources, **settings) if permute_labels else None
     sources_judged, table_judged = judge_sources(found.sources, found.table,
@@ -166,9 +168,11 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
     (output / "database.txt").write_text(database.describe() + f"\n{db_path}\nTOMTOM distance: {distance}\n")
     summary = {"database": database.describe(), "database_motifs": len(database_motifs),
                "max_evalue": streme.thresh, "match_thresh": tomtom.match_thresh, "controls": controls,
+               "searches": found.searches, "across_sources": streme.across_sources,
                "match_cpg": match_cpg,
-               "composition_check": _describe_matching(matched_windows),
-               "null": {"seed": export_options.seed} if permute_labels else None}
+               "composition_check": describe_matching(matched_windows),
+               "null": {"seed": export_options.seed} if permute_labels else None,
+               "modisco": dataclasses.asdict(modisco) if modisco is not None else None}
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return MotifsResult(found.table, found.matches, found.discovered, found.sources,
                         null.sources if null else None)
@@ -176,10 +180,11 @@ def discover(run_dir: str | os.PathLike, data: SequenceSet, output: str | os.Pat
 
 def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, export_options, streme, tomtom,
                    db_path, database_motifs, meme_bin, raw_baseline, controls, match_cpg, backend, linear,
-                   matched_windows, draw: bool) -> _Pass:
+                   matched_windows, modisco, draw: bool) -> _Pass:
     """One pass: every source and raw baseline through STREME and TOMTOM; writes ``motifs.tsv``
     and ``sources.tsv`` (and, with ``draw``, sites and logos) under ``output``."""
     discovered: dict[str, list[Motif]] = {}
+    searched: dict[str, float] = {}  # the sources that ran a search (for the run's E-values): seconds
     notes: dict[str, str] = {}
     described: dict[str, dict] = {}
     where = {pair: run_dir for pair in sources}
@@ -195,6 +200,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
     for source, view in sources:
         label = f"{source}_{view}"
         folder = output / label
+        started = time.perf_counter()
         described[label] = {"kind": "model-guided", "windows": f"{source.upper()}'s selection",
                             "raw_baseline": label_of.get(source, "")}
         if source in ("linear", "ism") and export_options.mode == "tokens":
@@ -205,7 +211,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
         if exported.n_primary == 0:
             discovered[label], notes[label] = [], "nothing exported (no positive scores)"
             continue
-        control, about, skipped = _controls_for(exported.primary, exported.control, exported.n_control, folder,
+        control, about, skipped = controls_for(exported.primary, exported.control, exported.n_control, folder,
                                                 controls, match_cpg, export_options.seed)
         described[label].update(about)
         if skipped:
@@ -213,6 +219,21 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
             continue
         result = run_streme(exported.primary, control, folder / "streme", streme, meme_bin)
         discovered[label] = _prefixed(result.motifs, label)
+        searched[label] = time.perf_counter() - started
+    for source, view in sources if modisco is not None and export_options.mode != "tokens" else []:
+        if source not in MODISCO_INPUTS:
+            continue
+        label = f"modisco_{source}_{view}"
+        started = time.perf_counter()
+        described[label] = {"kind": "model-guided", "windows": f"{source.upper()}'s selection, TF-MoDISco",
+                            "raw_baseline": label_of.get(source, "")}
+        try:
+            discovered[label], about = modisco_source(where[(source, view)], source, view, output / label, modisco,
+                                                      export_options.seed)
+            described[label].update(about)
+            searched[label] = time.perf_counter() - started
+        except MednaError as error:
+            discovered[label], notes[label] = [], str(error)
     if raw_baseline:
         labels = data.require_labels()
         windows = {RAW: ("all windows", pd.DataFrame({"id": data.ids, "label": labels, "sequence": data.sequences}))}
@@ -220,6 +241,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                         for label, (who, frame) in baselines.items()})
         for label, (what, frame) in windows.items():
             folder = output / label
+            started = time.perf_counter()
             primary, control = (frame[frame.label == value] for value in (1, 0))
             described[label] = {"kind": "raw baseline", "windows": what, "raw_baseline": "",
                                 "n_primary": len(primary), "n_control": len(control)}
@@ -228,7 +250,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                 continue
             write_fasta(folder / "primary.fa", list(zip(primary.id, primary.sequence)))
             write_fasta(folder / "control.fa", list(zip(control.id, control.sequence)))
-            control_path, about, skipped = _controls_for(folder / "primary.fa", folder / "control.fa", len(control),
+            control_path, about, skipped = controls_for(folder / "primary.fa", folder / "control.fa", len(control),
                                                          folder, controls, match_cpg, export_options.seed)
             described[label].update(about)
             if skipped:
@@ -236,6 +258,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                 continue
             result = run_streme(folder / "primary.fa", control_path, folder / "streme", streme, meme_bin)
             discovered[label] = _prefixed(result.motifs, label)
+            searched[label] = time.perf_counter() - started
 
     every = [m for motifs in discovered.values() for m in motifs]
     names = {motif_id: motif.name for motif_id, motif in database_motifs.items()}
@@ -246,7 +269,7 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
     best = best_matches(matches)
     scan = scan_sites(every, data, output) if every and draw else None
     site_summary = scan.summary.set_index("motif") if scan is not None else None
-    composition = _composition_check(scan, data, matched_windows) if scan is not None else {}
+    composition = composition_check(scan, data, matched_windows) if scan is not None else {}
 
     rows = []
     for label, motifs in discovered.items():
@@ -254,12 +277,15 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
             rows.append({"source": label, "motif": "", "note": notes.get(label, "STREME found no motif")})
         for motif in motifs:
             match = best.get(motif.id)
-            significant = motif.evalue is not None and motif.evalue <= streme.thresh
+            run_evalue = None if motif.evalue is None else \
+                min(1.0, motif.evalue * len(searched)) if streme.across_sources else motif.evalue
+            significant = run_evalue is not None and run_evalue <= streme.thresh
             named = bool(significant and match and match.evalue <= tomtom.match_thresh)
             summary = site_summary.loc[motif.id] if site_summary is not None else None
             rows.append({
                 "source": label, "motif": motif.id, "consensus": motif.consensus, "width": motif.width,
-                "sites": motif.nsites, "evalue": motif.evalue, "pvalue": motif.pvalue, "significant": significant,
+                "sites": motif.nsites, "evalue": motif.evalue, "run_evalue": run_evalue, "pvalue": motif.pvalue,
+                "significant": significant,
                 "best_match_id": match.target_id if match else "", "best_match_name": match.target_name if match else "",
                 "best_match_p": match.pvalue if match else None, "best_match_e": match.evalue if match else None,
                 "best_match_q": match.qvalue if match else None, "named": named,
@@ -267,112 +293,34 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                 "frac_pos_with_site": summary.frac_pos_with_site if summary is not None else None,
                 "frac_neg_with_site": summary.frac_neg_with_site if summary is not None else None,
                 **composition.get(motif.id, {}),
-                "note": _note(significant, match, streme.thresh, tomtom.match_thresh),
+                "note": _note(significant, match, streme.thresh, tomtom.match_thresh, len(searched)
+                              if streme.across_sources else 1),
             })
             if not draw:
                 continue
             motif_logo(motif, output / "logos" / logo_stem(motif.id))
+            if "cwm" in motif.info:
+                contribution_logo(motif.info["cwm"], output / "logos" / f"{logo_stem(motif.id)}__cwm",
+                                  f"{motif.id}: contribution weights")
             if match and match.target_id in database_motifs:
                 aligned_logo(motif, database_motifs[match.target_id], match.offset, match.orientation,
                              output / "logos" / f"{logo_stem(motif.id)}__{logo_stem(match.target_id)}",
                              title=f"TOMTOM p = {match.pvalue:.2g}, E = {match.evalue:.2g}")
     table = pd.DataFrame(rows, columns=MOTIF_COLUMNS)
     table.to_csv(output / "motifs.tsv", sep="\t", index=False, float_format="%.4g")
-    source_table = _source_table(table, described)
+    source_table = _source_table(table, described, searched)
     source_table.to_csv(output / "sources.tsv", sep="\t", index=False, float_format="%.4g")
     if scan is not None:
         scan.sites.to_csv(output / "sites.tsv", sep="\t", index=False, float_format="%.4g")
         scan.positions.to_csv(output / "site_positions.tsv", sep="\t", index=False)
     (output / "scan.meme").unlink(missing_ok=True)
-    return _Pass(table, matches, discovered, source_table, where)
+    return _Pass(table, matches, discovered, source_table, where, len(searched))
 
 
-def check_controls(controls: str) -> None:
-    if controls not in CONTROLS:
-        raise MednaError(f"controls must be one of {', '.join(CONTROLS)}, got {controls!r}")
-
-
-def matched_negatives(data: SequenceSet, seed: int, required: bool, cpg: bool = False) -> Matching | str:
-    """The data's negative windows matched to its positives' GC (indices into the negatives),
-    or, when they cannot be matched and ``required`` is false, why not.
-
-    Raises
-    ------
-    MednaError : when ``required`` and too few negatives can be matched
-    """
-    labels = data.require_labels()
-    positives = [s for s, y in zip(data.sequences, labels) if y == 1]
-    negatives = [s for s, y in zip(data.sequences, labels) if y == 0]
-    try:
-        return match_controls(positives, negatives, cpg=cpg, seed=seed, what=f"negatives of {data.source}")
-    except MednaError as error:
-        if required:
-            raise MednaError(f"--controls matched: {error}", hint=error.hint) from None
-        return str(error)
-
-
-def _describe_matching(matching: Matching | str) -> dict:
-    if isinstance(matching, str):
-        return {"matched": False, "reason": matching}
-    gc = matching.quality.set_index("feature").loc["gc_fraction"]
-    return {"matched": True, "n_matched": int(gc.n_matched), "gc_ks_before": round(float(gc.ks_before), 4),
-            "gc_ks_after": round(float(gc.ks_after), 4)}
-
-
-def _controls_for(primary: Path, control: Path, n_negatives: int, folder: Path, controls: str, cpg: bool,
-                  seed: int) -> tuple[Path | None, dict, str | None]:
-    """The control FASTA STREME gets (None: its own shuffles), what ``sources.tsv`` says of it
-    (``controls``, ``n_control``), and why the source is left out (None: it is not).
-
-    ``matched`` writes ``control_matched.fa`` and ``matching.tsv`` into ``folder``; when the
-    source's negatives cannot be matched, the source is left out rather than run against others.
-    """
-    if controls == "negatives":
-        return control, {"controls": "negatives", "n_control": n_negatives}, None
-    if controls == "shuffled":
-        return None, {"controls": "shuffled primaries", "n_control": 0}, None
-    primaries = [sequence for _, sequence, _ in read_records(primary)]
-    pool = read_records(control)
-    try:
-        matching = match_controls(primaries, [sequence for _, sequence, _ in pool], cpg=cpg, seed=seed,
-                                  what=f"control sequences in {control.name}")
-    except MednaError as error:
-        return None, {"controls": "matched: too few negatives", "n_control": 0}, f"no matched controls: {error}"
-    write_fasta(folder / "control_matched.fa", [pool[i][:2] for i in matching.index])
-    matching.quality.to_csv(folder / "matching.tsv", sep="\t", index=False, float_format="%.4g")
-    gc = matching.quality.set_index("feature").loc["gc_fraction"]
-    what = (f"GC-matched negatives ({int(gc.n_matched)} of {int(gc.n_pool)}; "
-            f"GC KS {gc.ks_before:.2f} -> {gc.ks_after:.2f})")
-    return folder / "control_matched.fa", {"controls": what, "n_control": int(gc.n_matched)}, None
-
-
-def _composition_check(scan, data: SequenceSet, matching: Matching | str) -> dict[str, dict]:
-    """Per motif: the share of GC-matched negative windows with a site, the one-sided Fisher p
-    of positives against them, and whether all negatives but not the matched ones explain it."""
-    if isinstance(matching, str):
-        return {}
-    from scipy.stats import fisher_exact
-
-    labels = data.require_labels()
-    ids = np.asarray(data.ids)
-    positives, negatives = set(ids[labels == 1]), ids[labels == 0]
-    matched = set(negatives[matching.index])
-    n_pos, n_neg, n_matched = len(positives), len(negatives), len(matched)
-    carriers = scan.sites.groupby("motif")["id"].agg(lambda x: set(x))
-    checked = {}
-    for motif, carrying in carriers.items():
-        in_pos, in_neg, in_matched = len(carrying & positives), len(carrying - positives), len(carrying & matched)
-        against_all = fisher_exact([[in_pos, n_pos - in_pos], [in_neg, n_neg - in_neg]], alternative="greater")[1]
-        against_matched = fisher_exact([[in_pos, n_pos - in_pos], [in_matched, n_matched - in_matched]],
-                                       alternative="greater")[1]
-        checked[motif] = {"frac_matched_with_site": in_matched / max(n_matched, 1), "composition_p": against_matched,
-                          "composition": EXPLAINED if against_all < COMPOSITION_P <= against_matched else ""}
-    return checked
-
-
-def _note(significant: bool, match: Match | None, max_evalue: float, match_thresh: float) -> str:
+def _note(significant: bool, match: Match | None, max_evalue: float, match_thresh: float, searches: int) -> str:
     if not significant:
-        return f"not significant (STREME E above {max_evalue:g})"
+        return (f"not significant (run E = E x {searches} searches, above {max_evalue:g})" if searches > 1
+                else f"not significant (E above {max_evalue:g})")
     if match is None:
         return "no database match at the TOMTOM threshold"
     if match.evalue > match_thresh:
@@ -396,14 +344,15 @@ def _matched_baselines(where: dict, sources) -> tuple[dict[str, str], dict[str, 
     return label_of, baselines
 
 
-def _source_table(table: pd.DataFrame, described: dict[str, dict]) -> pd.DataFrame:
+def _source_table(table: pd.DataFrame, described: dict[str, dict], seconds: dict[str, float]) -> pd.DataFrame:
     rows = []
     for label, about in described.items():
         motifs = table[(table.source == label) & (table.motif != "")]
         matched = motifs.best_match_p.dropna()
         rows.append({"source": label, **about, "motifs": len(motifs), "significant": int(motifs.significant.sum()),
                      "named": int(motifs.named.sum()),
-                     "best_p_uncorrected": float(matched.min()) if len(matched) else None})
+                     "best_p_uncorrected": float(matched.min()) if len(matched) else None,
+                     "seconds": round(seconds[label], 1) if label in seconds else None})
     frame = pd.DataFrame(rows, columns=SOURCE_COLUMNS)
     frame[["n_primary", "n_control"]] = frame[["n_primary", "n_control"]].astype("Int64")
     return frame

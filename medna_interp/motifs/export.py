@@ -134,6 +134,20 @@ def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame
     return selection, scores
 
 
+def hypothetical_scores(run_dir: Path, source: str) -> np.ndarray | None:
+    """What each base would contribute at each position, shape (M, L, 4), where the source
+    measures it: ISM's change in log-odds for each base, centred on the mean over the four
+    bases. None for sources with one score per base."""
+    if source != "ism":
+        return None
+    path = run_dir / _FILES["ism"]["arrays"]
+    with np.load(path) as arrays:
+        if "delta" not in arrays:
+            raise MednaError(f"{path}: no per-base changes ('delta')", hint="rerun 'medna-interp ism'")
+        delta = arrays["delta"]
+    return delta - delta.mean(axis=2, keepdims=True)
+
+
 def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.PathLike,
            options: ExportOptions = ExportOptions(), *, allow_empty: bool = False, force: bool = False) -> Export:
     """Write ``primary.fa`` and ``control.fa`` under ``output`` for one source and view.

@@ -1,6 +1,7 @@
 """Sequence logos with logomaker, written as PNG and SVG.
 
-- motif logos (information content) for discovered and database motifs;
+- motif logos (information content) for discovered and database motifs, and TF-MoDISco's
+  contribution-weight matrices;
 - a discovered motif over its best database match, aligned at TOMTOM's offset and strand;
 - kpLogo-style positional logos over the 41-bp window: per-position, per-base mean
   CAD/CWGA score (saliency), or positive-vs-negative base enrichment for raw data.
@@ -51,6 +52,18 @@ def motif_logo(motif: Motif, stem: str | os.PathLike, title: str | None = None) 
     axis.set_ylim(0, 2)
     axis.set_ylabel("bits")
     axis.set_title(title or f"{motif.id} {motif.consensus}", fontsize=9)
+    return save_figure(figure, Path(stem))
+
+
+def contribution_logo(cwm: np.ndarray, stem: str | os.PathLike, title: str) -> list[Path]:
+    """A contribution-weight matrix (W, 4) as a logo, letters up or down by sign."""
+    import logomaker
+
+    figure, axis = plt.subplots(figsize=(max(2.5, 0.45 * len(cwm) + 1), 2.0))
+    logomaker.Logo(_frame(cwm, start=1), ax=axis, color_scheme="classic", flip_below=False)
+    axis.axhline(0, color="black", lw=0.5)
+    axis.set_ylabel("contribution")
+    axis.set_title(title, fontsize=9)
     return save_figure(figure, Path(stem))
 
 

@@ -34,7 +34,13 @@ class StremeOptions:
     ``thresh`` is an E-value (held-out test p-value x motifs tested): with ``nmotifs=0``
     STREME stops after ``patience`` motifs in a row above it, and :func:`discover` calls a
     motif significant only at E <= ``thresh`` however many were asked for. With
-    ``nmotifs > 0`` exactly that many are reported, significant or not."""
+    ``nmotifs > 0`` exactly that many are reported, significant or not.
+
+    ``across_sources``: a run searches many sources (each view of each method, the raw
+    baselines), and each search's E-value controls false motifs for that search alone, so
+    :func:`discover` gates the run's E-value instead: E x the number of searches in the run
+    (Bonferroni over searches), which keeps the whole run's expected false motifs at
+    ``thresh``. ``False`` gates each search's own E."""
 
     nmotifs: int = 0
     thresh: float = 0.05
@@ -44,6 +50,7 @@ class StremeOptions:
     order: int = 2
     strands: str = "single"
     seed: int = 0
+    across_sources: bool = True
 
     def __post_init__(self):
         problems = [

@@ -104,7 +104,7 @@ def collect(run_dir: Path) -> dict:
                            f"{WEAK_MODEL_AUC}; read its motifs as what a weak model uses, not as biology")
 
     motifs = pd.read_csv(run_dir / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False,
-                         na_values={"evalue": [""], "pvalue": [""], "best_match_p": [""], "best_match_e": [""],
+                         na_values={"evalue": [""], "run_evalue": [""], "pvalue": [""], "best_match_p": [""], "best_match_e": [""],
                                     "best_match_q": [""]})
     logos = run_dir / "motifs" / "logos"
     effects = {}
@@ -251,7 +251,7 @@ def _comparison(folder: Path, motifs: pd.DataFrame) -> tuple[dict, list[dict]]:
         row["null_check"] = about.get("null_check") or NOT_TESTED
         row["discoveries"] = int(group.discovery.sum())
         rows.append(row)
-    gates = {key: summary.get(key) for key in ("max_evalue", "match_thresh", "database_motifs", "null")}
+    gates = {key: summary.get(key) for key in ("max_evalue", "match_thresh", "database_motifs", "null", "searches")}
     return gates, rows
 
 

@@ -98,7 +98,8 @@ def _motif_table(motifs: list[dict]) -> str:
             match = f"<span class='unnamed' title='{_e(m['note'])}'>{match}</span>"
         rows.append(
             f"<tr><td>{_image(m['logo'], 'logo', m['consensus'])}</td><td class='mono'>{_e(m['consensus'])}</td>"
-            f"<td data-v='{m['evalue'] or ''}'>{_num(m['evalue'])}</td><td>{_num(m['pvalue'])}</td>"
+            f"<td data-v='{m['evalue'] or ''}'>{_num(m['evalue'])}</td>"
+            f"<td data-v='{m.get('run_evalue') or ''}'>{_num(m.get('run_evalue'))}</td><td>{_num(m['pvalue'])}</td>"
             f"<td>{_num(m['sites'])}</td><td>{_num(m['frac_pos_with_site'], 2)} / {_num(m['frac_neg_with_site'], 2)}</td>"
             f"<td>{match}</td><td data-v='{m['best_match_p'] or ''}'>{_num(m['best_match_p'])}</td>"
             f"<td>{_num(m['best_match_e'])}</td><td>{_num(m['best_match_q'])}</td>"
@@ -108,7 +109,7 @@ def _motif_table(motifs: list[dict]) -> str:
             f"<td data-v='{m.get('insert_delta_p', '')}'>{_insertion_cell(m)}</td>"
             f"<td>{_e(m.get('insert_offset', '—'))}</td>"
             f"<td>{_composition_cell(m)}</td></tr>")
-    return ("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th>"
+    return ("<table class='sortable'><thead><tr><th class='nosort'>Logo</th><th>Consensus</th><th>E</th><th>Run E</th>"
             "<th>p</th><th>Sites</th><th>With site: pos / neg</th><th>Best match</th><th>Match p</th>"
             "<th>Match E</th><th>Match q</th><th class='nosort'>Aligned (TOMTOM)</th>"
             "<th>&Delta;P when ablated</th><th>Effect q</th><th>Positives with a site</th>"
@@ -202,8 +203,10 @@ def render(content: dict) -> str:
     parts.append(_strand_section(content.get("strand")))
 
     gates = content.get("gates") or {}
-    parts.append("<h2>What each source discovers</h2><p>A motif counts as discovered only when STREME's held-out "
-                 f"test gives E &le; {_num(gates.get('max_evalue'))}; a database match names it only at TOMTOM "
+    parts.append("<h2>What each source discovers</h2><p>A motif counts as discovered only when its run E-value "
+                 "(its search's held-out E-value, from STREME or from TF-MoDISco's held-out enrichment test, times "
+                 f"the {_num(gates.get('searches'))} searches of the run) is &le; {_num(gates.get('max_evalue'))} "
+                 "and its source is calibrated; a database match names it only at TOMTOM "
                  f"E &le; {_num(gates.get('match_thresh'))} (p &times; the {_num(gates.get('database_motifs'))} "
                  "database motifs searched). Each model-guided source is listed with its raw baseline: STREME on "
                  "whole windows of exactly the positives and negatives that source selected. The last column is "

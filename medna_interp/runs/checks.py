@@ -10,7 +10,9 @@ from ..models.attention import check_heads, layer_index
 from ..models.dnabert import load_dnabert
 from ..models.dnabert2 import load_dnabert2
 from ..models.medna_dfm import MednaDFM
-from ..motifs.discover import DatabaseChoice, check_controls
+from ..motifs.controls import check_controls
+from ..motifs.modisco import require_modisco
+from ..motifs.discover import DatabaseChoice
 from ..motifs.meme import find_tool
 from ..motifs.motif import read_meme
 from ..motifs.tomtom import BACKENDS
@@ -59,9 +61,12 @@ def check_cwga_options(model: MednaDFM, views, top_dims: int, n_samples: int, co
 
 
 def check_motif_options(database: DatabaseChoice, meme_bin: str | None, backend: str = "meme",
-                        controls: str = "negatives") -> None:
-    """MEME tools, the TOMTOM backend, the controls and the motif database, before any STREME run."""
+                        controls: str = "negatives", modisco: bool = False) -> None:
+    """MEME tools, the TOMTOM backend, the controls, modisco-lite when asked for and the motif
+    database, before any STREME run."""
     check_controls(controls)
+    if modisco:
+        require_modisco()
     if backend not in BACKENDS:
         raise MednaError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     find_tool("streme", meme_bin)

@@ -39,10 +39,11 @@ def motif_defaults(options: dict[str, Any], seed: int) -> dict[str, Any]:
 def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, tomtom=None, database=None,
                meme_bin: str | None = None, raw_baseline: bool = True, controls: str = "negatives",
                match_cpg: bool = False, backend: str = "meme", linear: bool = True, permute_labels: bool = True,
-               common: Common = Common()):
+               modisco=None, common: Common = Common()):
     """Export -> STREME -> TOMTOM for every source, raw baselines, sites and logos into ``RUN_DIR/motifs``;
     with ``permute_labels`` (the default) the same under permuted labels into ``RUN_DIR/motifs/null``,
-    which decides whether each source is calibrated
+    which decides whether each source is calibrated; ``modisco`` (:class:`ModiscoOptions`) adds
+    TF-MoDISco on the CWGA and ISM attributions as sources
     (see :func:`medna_interp.motifs.discover.discover`). ``linear`` adds the linear
     baseline's source (:func:`medna_interp.runs.linear_source.write_linear_source`); of
     ``common`` the step uses the seed and the window length.
@@ -55,16 +56,18 @@ def run_motifs(run_dir: str | os.PathLike, *, export_options=None, streme=None, 
     data, inputs = run_data(run_dir, common.length)
     options = motif_defaults(dict(export_options=export_options, streme=streme, tomtom=tomtom, database=database,
                                   meme_bin=meme_bin, raw_baseline=raw_baseline, controls=controls, match_cpg=match_cpg,
-                                  backend=backend, linear=linear, permute_labels=permute_labels), common.seed)
+                                  backend=backend, linear=linear, permute_labels=permute_labels, modisco=modisco),
+                              common.seed)
     export_options, streme, tomtom, database = (options[k] for k in ("export_options", "streme", "tomtom", "database"))
-    check_motif_options(database, meme_bin, backend, controls)
+    check_motif_options(database, meme_bin, backend, controls, modisco=modisco is not None)
     upstream = upstream_ids(payload["steps"], "motifs")
     record: dict = {}
     with step_outputs(run_dir, "motifs", record) as stage:
         result = discover(run_dir, data, stage.path / "motifs", export_options=export_options, streme=streme,
                           tomtom=tomtom, database=database, meme_bin=meme_bin, raw_baseline=raw_baseline,
                           controls=controls, match_cpg=match_cpg, backend=backend,
-                          linear=write_linear_source if linear else None, permute_labels=permute_labels)
+                          linear=write_linear_source if linear else None, permute_labels=permute_labels,
+                          modisco=modisco)
         record.update(step_record("motifs", options, {"data": inputs["data"]["path"]},
                                   Common(seed=common.seed, length=common.length), upstream, fingerprint_inputs=False))
     return result
