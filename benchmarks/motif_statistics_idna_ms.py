@@ -1,7 +1,7 @@
 """Gated motif statistics on the four shared iDNA-MS sets: for each set, the model `train`
 makes with its defaults (kept in benchmarks/work/models/SET, trained there when missing),
-then CAD, CWGA and `motifs --permute-labels` on the set's test windows, against the JASPAR
-2024 CORE group of its organism.
+then CAD, CWGA, ISM and `motifs --modisco` (the null by default) on the set's test windows,
+against the JASPAR 2024 CORE group of its organism.
 
 Per source it records what the report's comparison table shows: the windows compared and
 their number, the raw baseline on the same windows, motifs above and below the E-value gate,
@@ -38,13 +38,14 @@ CONFIDENCES = (0.9, 0.7, 0.5)
 def explain(checkpoint: Path, test: Path, run_dir: Path) -> float:
     from medna_interp.core.errors import MednaError
     from medna_interp.core.settings import Common
-    from medna_interp.runs.explain import run_cad, run_cwga
+    from medna_interp.runs.explain import run_cad, run_cwga, run_ism
 
     common = Common(device="cpu")
     for confidence in CONFIDENCES:
         try:
             run_cad(checkpoint, test, run_dir, confidence=confidence, common=common, force=True)
             run_cwga(checkpoint, test, run_dir, confidence=confidence, progress=False, common=common, force=True)
+            run_ism(checkpoint, test, run_dir, confidence=confidence, common=common, force=True)
             return confidence
         except MednaError as error:
             print(f"{test.parent.name}: {error}; trying a lower confidence")
@@ -53,6 +54,7 @@ def explain(checkpoint: Path, test: Path, run_dir: Path) -> float:
 
 def main() -> None:
     from medna_interp.motifs.discover import DatabaseChoice
+    from medna_interp.motifs.modisco import ModiscoOptions
     from medna_interp.reporting.collect import collect
     from medna_interp.runs.follow_up import run_motifs
     from medna_interp.training.train import train
@@ -71,18 +73,20 @@ def main() -> None:
         start = time.perf_counter()
         confidence = explain(checkpoint, folder / "test.tsv", run_dir)
         explained = time.perf_counter() - start
-        run_motifs(run_dir, database=DatabaseChoice(tax=TAX[name]), permute_labels=True)
+        run_motifs(run_dir, database=DatabaseChoice(tax=TAX[name]), permute_labels=True, modisco=ModiscoOptions())
         mined = time.perf_counter() - start - explained
         content = collect(run_dir)
         about[name] = {"database": content["summary"]["motif_database"], "gates": content["gates"],
                        "confidence": confidence, "model_auc_on_test": content["summary"]["model_metrics"]["auc"],
                        "cad_cwga_seconds": round(explained, 1), "motifs_seconds_with_null": round(mined, 1)}
-        rows += [{"set": name, **row} for row in content["comparison"]]
+        seconds = pd.read_csv(run_dir / "motifs" / "sources.tsv", sep="\t").set_index("source").seconds
+        rows += [{"set": name, **row, "seconds": seconds.get(row["source"])} for row in content["comparison"]]
         print(pd.DataFrame([r for r in rows if r["set"] == name]).drop(columns="set").to_string(index=False))
     table = pd.DataFrame(rows)
     table.to_csv(RESULTS / "motif_statistics_idna_ms.tsv", sep="\t", index=False, float_format="%.3g")
     (RESULTS / "motif_statistics_idna_ms.json").write_text(
-        json.dumps({"sets": about, "machine": machine(), "models": "train defaults (size tiny), seed 0"},
+        json.dumps({"sets": about, "machine": machine(), "models": "train defaults (size tiny), seed 0",
+                    "gate": "run E-value (E x searches in the run) <= 0.05"},
                    indent=2) + "\n")
 
 

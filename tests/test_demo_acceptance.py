@@ -2,6 +2,7 @@
 the model classifies, and CAD, CWGA and the motif workflow recover the planted grammar
 (a GAGG core starting anywhere in 12-24, an A-tract 9-12 bp before it)."""
 
+import importlib.util
 import shutil
 
 import numpy as np
@@ -12,6 +13,7 @@ from conftest import DEMO_CHECKPOINT, needs_native_bf16
 from medna_interp.training.evaluate import evaluate
 from medna_interp.core.metrics import roc_auc
 from medna_interp.core.settings import Common
+from medna_interp.motifs.modisco import ModiscoOptions
 from medna_interp.runs.explain import run_cad, run_cwga
 from medna_interp.runs.follow_up import run_motifs
 from medna_interp.data.synth import planted_mask, write_synthetic
@@ -66,7 +68,8 @@ def test_cwga_ranks_planted_bases_above_the_rest(run, synthetic):
 
 @pytest.fixture(scope="module")
 def motifs(run):
-    result = run_motifs(run, database=None)
+    modisco = ModiscoOptions() if importlib.util.find_spec("modiscolite") else None
+    result = run_motifs(run, database=None, modisco=modisco)
     return result.table, pd.read_csv(run / "motifs" / "sites.tsv", sep="\t")
 
 
@@ -77,6 +80,30 @@ def test_model_guided_motifs_find_the_core_and_the_a_tract(motifs):
     assert significant.consensus.str.contains("GAGG").any()
     a_rich = significant.consensus.map(lambda c: c.count("A") / len(c) >= 0.6 and "AAAA" in c)
     assert a_rich.any(), significant[["source", "consensus", "evalue"]]
+
+
+def test_tf_modisco_on_cwga_recovers_the_core_and_the_a_tract_as_discoveries(motifs):
+    pytest.importorskip("modiscolite")
+    table, _ = motifs
+    found = table[table.source.str.startswith("modisco_cwga") & table.discovery.astype(bool)]
+    # TF-MoDISco keeps the grammar whole: its strongest pattern is the tract, a gap and the
+    # core (AAANNNNNGAGG), and a second is the tract alone
+    assert found.consensus.str.contains("GAGG").any(), table[table.source.str.startswith("modisco")]
+    a_rich = found.consensus.map(lambda c: c.count("A") / len(c) >= 0.6 and "AAAA" in c)
+    assert a_rich.any(), table[table.source.str.startswith("modisco")]
+
+
+def test_the_modisco_command_writes_motifs_contribution_weights_and_logos(run, tmp_path):
+    pytest.importorskip("modiscolite")
+    from medna_interp.motifs.modisco import modisco
+
+    result = modisco(run, "cwga", "kmer", tmp_path / "modisco")
+    patterns = pd.read_csv(tmp_path / "modisco" / "patterns.tsv", sep="\t")
+    assert list(patterns.motif) == [m.id for m in result.motifs] and (patterns.evalue <= 0.05).any()
+    cwms = np.load(tmp_path / "modisco" / "cwms.npz")
+    assert all(cwms[m.id].shape == m.pwm.shape for m in result.motifs)
+    assert all((tmp_path / "modisco" / f"{m.id.replace(':', '_')}__cwm.png").exists() for m in result.motifs)
+    assert (tmp_path / "modisco" / "modisco.meme").read_text().count("MOTIF") == len(result.motifs)
 
 
 def test_gagg_sites_fall_where_the_grammar_puts_the_core_and_more_in_positives(motifs):
@@ -164,3 +191,5 @@ def test_the_report_shows_four_stages_and_the_model_separates_better_than_its_in
     assert shown["color_by"] == "GAGG"
     html = files.html.read_text()
     assert "<h2>Representations</h2>" in html and "UMAP of the four stages" in html
+    if importlib.util.find_spec("modiscolite"):  # TF-MoDISco's motifs carry their contribution logos
+        assert "modisco_cwga_kmer" in html and 'alt="contribution weights"' in html

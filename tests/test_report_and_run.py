@@ -380,3 +380,38 @@ def test_the_summary_puts_each_run_beside_the_others_with_its_best_motifs_and_a_
     (tmp_path / "mine" / "notes.txt").write_text("mine\n")
     with pytest.raises(MednaError, match="not empty and was not written by medna-interp"):
         summarize(runs, tmp_path / "mine")
+
+
+def test_motifs_with_modisco_but_no_modisco_lite_exits_2_and_writes_nothing(finished_run, tmp_path, capsys,
+                                                                            monkeypatch):
+    import sys
+
+    _, run_dir = _copy(finished_run, tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}
+    monkeypatch.setitem(sys.modules, "modiscolite", None)  # as if it were not installed
+    capsys.readouterr()
+    assert main(["motifs", str(run_dir), "--modisco", "--jaspar-tax", "insects"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "modisco-lite" in err and "pip install 'medna-interp[modisco]'" in err, err
+    assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
+
+
+def test_modisco_on_too_few_windows_or_misshapen_attributions_exits_2_and_writes_nothing(finished_run, tmp_path,
+                                                                                         capsys):
+    import numpy as np
+
+    pytest.importorskip("modiscolite")
+    _, run_dir = _copy(finished_run, tmp_path)
+    capsys.readouterr()
+    # the run's CWGA explained 50 windows per class: 25 positives to build from, 20 needed per
+    # metacluster, is too few once the held-out half is set aside
+    assert main(["modisco", str(run_dir), "--source", "cwga", "--view", "kmer", "--min-seqlets", "30"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "too few windows for TF-MoDISco" in err, err
+    arrays = dict(np.load(run_dir / "attributions.npz"))
+    arrays["kmer_per_base"] = arrays["kmer_per_base"][:, :-1]
+    np.savez(run_dir / "attributions.npz", **arrays)
+    assert main(["modisco", str(run_dir), "--source", "cwga", "--view", "kmer"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "scores of shape" in err and "expected" in err, err
+    assert not (run_dir / "modisco").exists()

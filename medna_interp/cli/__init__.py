@@ -26,7 +26,7 @@ COMMANDS = (learning.add_info, learning.add_predict, learning.add_import_checkpo
             learning.add_pretrain, learning.add_export_encoders, learning.add_baseline, learning.add_evaluate,
             causal.add_mutate, causal.add_insert, causal.add_variants, explain.add_cad, explain.add_cwga,
             explain.add_ism, explain.add_embed, explain.add_faithfulness, motifs.add_install_meme, motifs.add_export,
-            motifs.add_motifs, motifs.add_report, motifs.add_summary, runs.add_run, runs.add_demo, learning.add_synth)
+            motifs.add_modisco, motifs.add_motifs, motifs.add_report, motifs.add_summary, runs.add_run, runs.add_demo, learning.add_synth)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Motif commands: install-meme, export, motifs, report and summary."""
+"""Motif commands: install-meme, export, modisco, motifs, report and summary."""
 
 from __future__ import annotations
 
@@ -52,6 +52,35 @@ def add_export(commands) -> None:
     force_flag(p)
     export_arguments(p)
     p.set_defaults(handler=cmd_export)
+
+
+def cmd_modisco(args) -> None:
+    from ..motifs.modisco import ModiscoOptions, modisco
+
+    out = args.output or f"{args.run_dir}/modisco/{args.source}_{args.view}"
+    options = ModiscoOptions(window=args.window, flank=args.flank, trim_to=args.trim_to, min_seqlets=args.min_seqlets,
+                             min_cluster=args.min_cluster)
+    result = modisco(args.run_dir, args.source, args.view, out, options, seed=args.seed, force=args.force)
+    for motif in result.motifs:
+        print(f"{motif.id}: {motif.consensus} ({motif.nsites} seqlets, {motif.info['sign']}) held-out E={motif.evalue:.2g}")
+    print(f"wrote {out}/patterns.tsv ({len(result.motifs)} motifs from {result.n_windows} positives)")
+
+
+def add_modisco(commands) -> None:
+    p = commands.add_parser("modisco", help="TF-MoDISco (modisco-lite) on a run's CWGA or ISM attributions, "
+                                           "each motif tested on held-out windows")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--source", required=True, choices=("cwga", "ism"))
+    p.add_argument("--view", required=True, choices=("kmer", "bpe", "bases"), help="kmer or bpe for cwga, bases for ism")
+    p.add_argument("-o", "--output", metavar="DIR", help="default: RUN_DIR/modisco/SOURCE_VIEW")
+    p.add_argument("--window", type=POSITIVE, default=6, help="seqlet core width (default: 6)")
+    p.add_argument("--flank", type=NON_NEGATIVE, default=3, help="seqlet flank (default: 3)")
+    p.add_argument("--trim-to", type=POSITIVE, default=10, help="pattern width after trimming (default: 10)")
+    p.add_argument("--min-seqlets", type=POSITIVE, default=20, help="seqlets a metacluster needs (default: 20)")
+    p.add_argument("--min-cluster", type=POSITIVE, default=10, help="seqlets a motif needs (default: 10)")
+    p.add_argument("--seed", type=SEED, default=0, help="picks the held-out half (default: 0)")
+    force_flag(p)
+    p.set_defaults(handler=cmd_modisco)
 
 
 def cmd_motifs(args) -> None:

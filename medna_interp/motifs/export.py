@@ -134,6 +134,11 @@ def per_base_scores(run_dir: Path, source: str, view: str) -> tuple[pd.DataFrame
     return selection, scores
 
 
+def source_files(run_dir: Path, source: str, view: str) -> list[Path]:
+    """The files a source's view is read from: its table, its selection and its arrays."""
+    return [run_dir / _FILES[source][key].format(view=view) for key in ("table", "selection", "arrays")]
+
+
 def hypothetical_scores(run_dir: Path, source: str) -> np.ndarray | None:
     """What each base would contribute at each position, shape (M, L, 4), where the source
     measures it: ISM's change in log-odds for each base, centred on the mean over the four
@@ -171,7 +176,7 @@ def export(run_dir: str | os.PathLike, source: str, view: str, output: str | os.
     if source in ("linear", "ism") and options.mode == "tokens":
         raise MednaError(f"{source} scores bases, not tokens; export it as seqlets or sequences")
     run_dir, output = Path(run_dir), Path(output)
-    read = [run_dir / _FILES[source][key].format(view=view) for key in ("table", "selection", "arrays")]
+    read = source_files(run_dir, source, view)
     claim_directory(output, "export", inputs=read, force=force)
     if options.mode == "tokens":
         primary, control = _tokens(run_dir, source, view, options)

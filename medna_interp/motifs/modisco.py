@@ -31,7 +31,8 @@ contrast, so the gate is calibrated by construction and the null checks it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -166,13 +167,14 @@ def _run(encoded: np.ndarray, hypothetical: np.ndarray, options: ModiscoOptions,
             flank_size=options.flank, min_metacluster_size=options.min_seqlets,
             max_passing_windows_frac=options.max_windows_frac, n_leiden_runs=options.leiden_runs,
             trim_to_window_size=options.trim_to, initial_flank_to_add=min(2, options.flank),
+            final_flank_to_add=min(2, options.flank),
             final_min_cluster_size=options.min_cluster, min_num_to_trim_to=options.min_cluster,
             nearest_neighbors_to_compute=100)
     except (ValueError, IndexError) as error:  # its clustering fails on very few seqlets
         raise MednaError(f"{what}: too few seqlets for TF-MoDISco to cluster ({error})") from None
     if positive is None and negative is None:
         raise MednaError(f"{what}: too few seqlets: TF-MoDISco needs more than {options.min_seqlets} "
-                         "seqlets of one sign", hint="select more windows or lower min_seqlets")
+                         "seqlets of one sign", hint="select more windows (--max-per-class) or lower --min-seqlets")
     return [(p, "+") for p in positive or []] + [(p, "-") for p in negative or []]
 
 
@@ -243,3 +245,57 @@ def modisco_source(run_dir: Path, source: str, view: str, folder: Path, options:
     held_out_negatives = int((result.held_out & (labels == 0)).sum())
     return result.motifs, {"n_primary": result.n_windows, "n_control": held_out_negatives,
                            "controls": f"held-out selected windows ({int(result.held_out.sum())}), Fisher"}
+
+
+def modisco(run_dir: str | os.PathLike, source: str, view: str, output: str | os.PathLike,
+            options: ModiscoOptions = ModiscoOptions(), *, seed: int = 0, force: bool = False) -> ModiscoResult:
+    """``medna-interp modisco``: TF-MoDISco on one source's attributions in a run directory.
+
+    Writes into ``output`` (a new folder, or one of ours): ``modisco.meme`` (the motifs'
+    letter frequencies), ``cwms.npz`` (their contribution weights, (W, 4) per motif id),
+    ``patterns.tsv`` (consensus, seqlets, sign, held-out counts, p and E) and a logo and
+    a contribution logo per motif. Everything is checked, and TF-MoDISco has run, before
+    anything is written.
+
+    Parameters
+    ----------
+    run_dir : a run directory with the source's outputs (``cwga`` or ``ism``)
+    source, view : ``cwga`` with ``kmer`` or ``bpe``; ``ism`` with ``bases``
+    seed : picks the held-out half
+    """
+    import pandas as pd
+
+    from ..core.outputs import claim_directory, step_outputs
+    from ..core.provenance import provenance
+    from .export import VIEWS, hypothetical_scores, per_base_scores, source_files
+    from .logos import contribution_logo, logo_stem, motif_logo
+    from .motif import write_meme
+
+    if source not in INPUTS:
+        raise MednaError(f"TF-MoDISco reads per-base attributions: source must be one of {', '.join(INPUTS)}, "
+                         f"got {source!r}")
+    if view not in VIEWS[source]:
+        raise MednaError(f"view {view!r} does not exist for source {source}; it has {', '.join(VIEWS[source])}")
+    require_modisco()
+    run_dir, output = Path(run_dir), Path(output)
+    read = source_files(run_dir, source, view)
+    claim_directory(output, "modisco", inputs=read, force=force)
+    selection, scores = per_base_scores(run_dir, source, view)
+    result = modisco_motifs(list(selection.sequence), selection.label.to_numpy(), scores,
+                            hypothetical=hypothetical_scores(run_dir, source), options=options, seed=seed,
+                            label=f"modisco_{source}_{view}", what=str(read[-1]))
+    record = provenance({"source": source, "view": view, **asdict(options)},
+                        {p.name: p for p in read if p.exists()}, seed)
+    rows = [{"motif": m.id, "consensus": m.consensus, "width": m.width, "seqlets": m.nsites, "sign": m.info["sign"],
+             **{k: v for k, v in m.info.items() if k.startswith("held_out")}, "pvalue": m.pvalue, "evalue": m.evalue}
+            for m in result.motifs]
+    with step_outputs(output, "modisco", record, kind="modisco") as stage:
+        if result.motifs:
+            write_meme(stage.path / "modisco.meme", result.motifs)
+        np.savez_compressed(stage.path / "cwms.npz", **{m.id: m.info["cwm"] for m in result.motifs})
+        pd.DataFrame(rows).to_csv(stage.path / "patterns.tsv", sep="\t", index=False, float_format="%.4g")
+        for motif in result.motifs:
+            motif_logo(motif, stage.path / logo_stem(motif.id))
+            contribution_logo(motif.info["cwm"], stage.path / f"{logo_stem(motif.id)}__cwm",
+                              f"{motif.id}: contribution weights")
+    return result

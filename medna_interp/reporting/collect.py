@@ -121,6 +121,7 @@ def collect(run_dir: Path) -> dict:
         for row in _records(found):
             stem = logo_stem(row["motif"])
             row["logo"] = _image(logos / f"{stem}.png")
+            row["cwm_logo"] = _image(logos / f"{stem}__cwm.png")  # TF-MoDISco's contribution weights
             row["aligned_logo"] = _image(logos / f"{stem}__{logo_stem(row['best_match_id'])}.png") \
                 if row["best_match_id"] else None
             row["url"] = jaspar_url(row["best_match_id"]) if row["best_match_id"].startswith("MA") else None

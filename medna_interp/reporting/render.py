@@ -97,7 +97,9 @@ def _motif_table(motifs: list[dict]) -> str:
         if m.get("best_match_id") and not m["named"]:
             match = f"<span class='unnamed' title='{_e(m['note'])}'>{match}</span>"
         rows.append(
-            f"<tr><td>{_image(m['logo'], 'logo', m['consensus'])}</td><td class='mono'>{_e(m['consensus'])}</td>"
+            f"<tr><td>{_image(m['logo'], 'logo', m['consensus'])}"
+            f"{_image(m['cwm_logo'], 'contribution logo', 'contribution weights') if m.get('cwm_logo') else ''}</td>"
+            f"<td class='mono'>{_e(m['consensus'])}</td>"
             f"<td data-v='{m['evalue'] or ''}'>{_num(m['evalue'])}</td>"
             f"<td data-v='{m.get('run_evalue') or ''}'>{_num(m.get('run_evalue'))}</td><td>{_num(m['pvalue'])}</td>"
             f"<td>{_num(m['sites'])}</td><td>{_num(m['frac_pos_with_site'], 2)} / {_num(m['frac_neg_with_site'], 2)}</td>"
