@@ -192,3 +192,19 @@ def test_both_tomtom_backends_name_the_same_best_match_for_significant_demo_moti
         lite_best = best_lite[motif.motif.id].target_id if motif.motif.id in best_lite else None
         assert meme_best == lite_best, motif.motif.consensus
     assert (tmp_path / "tomtom.tsv").read_text().startswith("Query_ID\tTarget_ID")
+
+
+def test_a_class_of_one_window_is_noted_not_sent_to_streme(tmp_path):
+    import pandas as pd
+
+    from medna_interp.data.io import SequenceSet
+    from medna_interp.motifs.discover import DatabaseChoice, discover
+
+    # a selection under permuted labels can leave a class with one window; STREME exits 1 on it
+    data = SequenceSet([f"s{i}" for i in range(31)], random_sequences(31, seed=2), np.array([1] * 30 + [0]), "one")
+    database = tmp_path / "db.meme"
+    write_meme(database, [Motif("X1", "x", np.eye(4)[[0, 1, 2, 3, 0]], 10)])
+    discover(tmp_path, data, tmp_path / "motifs", database=DatabaseChoice(motif_db=str(database)), sources=[],
+             permute_labels=False)
+    table = pd.read_csv(tmp_path / "motifs" / "motifs.tsv", sep="\t", keep_default_na=False)
+    assert list(table.source) == ["raw"] and table.note[0] == "one window of a class: STREME needs two"

@@ -38,6 +38,8 @@ SOURCE_COLUMNS = ["source", "kind", "windows", "n_primary", "n_control", "contro
                   "significant", "named", "best_p_uncorrected", "seconds", "null_significant", "null_check"]
 RAW = "raw"
 NULL = "null"
+#: STREME stops with an error on fewer primary (or control) sequences than this
+_FEWEST = 2
 #: the per-window sources whose selected windows get a raw baseline of their own
 _SELECTING = ("cad", "cwga", "ism", "linear")
 
@@ -208,8 +210,9 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
             continue
         exported = export(where[(source, view)], source, view, folder, export_options, allow_empty=True)
         described[label].update(n_primary=exported.n_primary, n_control=exported.n_control)
-        if exported.n_primary == 0:
-            discovered[label], notes[label] = [], "nothing exported (no positive scores)"
+        if exported.n_primary < _FEWEST:
+            discovered[label], notes[label] = [], ("nothing exported (no positive scores)" if exported.n_primary == 0
+                                                   else "one primary sequence: STREME needs two")
             continue
         control, about, skipped = controls_for(exported.primary, exported.control, exported.n_control, folder,
                                                 controls, match_cpg, export_options.seed)
@@ -247,6 +250,9 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                                 "n_primary": len(primary), "n_control": len(control)}
             if primary.empty or control.empty:
                 discovered[label], notes[label] = [], "the windows hold only one class"
+                continue
+            if min(len(primary), len(control)) < _FEWEST:
+                discovered[label], notes[label] = [], "one window of a class: STREME needs two"
                 continue
             write_fasta(folder / "primary.fa", list(zip(primary.id, primary.sequence)))
             write_fasta(folder / "control.fa", list(zip(control.id, control.sequence)))
