@@ -94,3 +94,17 @@ def test_a_missing_modisco_lite_names_the_extra(monkeypatch):
 def test_options_out_of_range_fail(options):
     with pytest.raises(MednaError, match="modisco option"):
         ModiscoOptions(**options)
+
+
+@pytest.mark.parametrize("strong, width, at", [([5], 4, [2]), ([0], 4, [0]), ([13], 4, [3]), ([2, 3, 4, 5, 6], 5, range(5))])
+def test_a_pattern_is_trimmed_to_its_contributing_columns_but_no_narrower_than_four(strong, width, at):
+    from types import SimpleNamespace
+
+    from medna_interp.motifs.modisco import _motif
+
+    cwm = np.zeros((14, 4))
+    cwm[strong, 0] = 1.0
+    pattern = SimpleNamespace(sequence=np.full((14, 4), 0.25), contrib_scores=cwm,
+                              seqlets=[SimpleNamespace(is_revcomp=False)])
+    motif = _motif(pattern, "+", "x")
+    assert motif.width == width and list(np.flatnonzero(motif.info["cwm"][:, 0])) == list(at)

@@ -45,6 +45,9 @@ from .motif import Motif
 RELATIVE_SITE_SCORE = 0.8
 #: columns whose summed |contribution| is below this share of the strongest are trimmed off
 TRIM_SHARE = 0.3
+#: trimming keeps at least this many columns (STREME's narrowest motif), so that a pattern
+#: whose contribution sits on one or two bases still has a context to match and scan
+MIN_WIDTH = 4
 #: the per-base sources whose attributions TF-MoDISco reads
 INPUTS = ("cwga", "ism")
 _INSTALL = "pip install 'medna-interp[modisco]' (modisco-lite)"
@@ -180,11 +183,17 @@ def _run(encoded: np.ndarray, hypothetical: np.ndarray, options: ModiscoOptions,
 
 def _motif(pattern, sign: str, motif_id: str) -> Motif:
     """A :class:`Motif` of a pattern: its letter frequencies and contribution weights, trimmed
-    to the columns that carry contribution, on the strand most of its seqlets lie on."""
+    to the columns that carry contribution (at least ``MIN_WIDTH``), on the strand most of its
+    seqlets lie on."""
     pwm, cwm = np.asarray(pattern.sequence, dtype=float), np.asarray(pattern.contrib_scores, dtype=float)
     strength = np.abs(cwm).sum(1)
     keep = np.flatnonzero(strength >= TRIM_SHARE * strength.max())
-    pwm, cwm = pwm[keep[0]:keep[-1] + 1], cwm[keep[0]:keep[-1] + 1]
+    start, end = keep[0], keep[-1] + 1
+    if end - start < MIN_WIDTH:  # widen around the strong columns, inside the pattern
+        width = min(MIN_WIDTH, len(pwm))
+        start = int(np.clip((start + end - width) // 2, 0, len(pwm) - width))
+        end = start + width
+    pwm, cwm = pwm[start:end], cwm[start:end]
     seqlets = pattern.seqlets
     if sum(s.is_revcomp for s in seqlets) > len(seqlets) / 2:
         pwm, cwm = pwm[::-1, ::-1], cwm[::-1, ::-1]
