@@ -119,9 +119,11 @@ def test_the_planted_core_and_a_tract_pass_the_gate_from_a_guided_source_and_eve
     # the A-tract (alone, or at a wrong spacing) about as often as the positives do, so only
     # windows the model picked out (or its attributions) single it out
     assert _has_core_and_a_tract(significant[significant.source == "raw"])[0]
-    # every raw baseline but CWGA's finds the core: on CWGA's 100 + 100 windows, where half the
-    # negatives are decoys that carry GAGG too, STREME's held-out test has too few to pass it
-    for source in baselines[baselines != "raw_cwga_windows"]:
+    # every raw baseline but CWGA's and the linear model's finds the core: on CWGA's 100 + 100
+    # windows, where half the negatives are decoys that carry GAGG too, STREME's held-out test
+    # has too few to pass it; the cross-fitted linear model, which cannot represent the demo's
+    # grammar, is sure of few windows, and those carry no core more often in one class
+    for source in baselines[~baselines.isin(["raw_cwga_windows", "raw_linear_windows"])]:
         assert _has_core_and_a_tract(significant[significant.source == source])[0], source
 
 
