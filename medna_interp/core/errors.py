@@ -17,3 +17,10 @@ class MednaError(ValueError):
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
         self.hint = hint
+
+
+def check_options(what: str, checks: list[tuple[bool, str]]) -> None:
+    """Raise on the first ``(ok, message)`` that is not ok, as ``"<what> option: <message>"``."""
+    for ok, message in checks:
+        if not ok:
+            raise MednaError(f"{what} option: {message}")

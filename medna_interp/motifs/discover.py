@@ -277,14 +277,14 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
     site_summary = scan.summary.set_index("motif") if scan is not None else None
     composition = composition_check(scan, data, matched_windows) if scan is not None else {}
 
+    searches = len(searched) if streme.across_sources else 1  # what each search's E is multiplied by
     rows = []
     for label, motifs in discovered.items():
         if not motifs:
             rows.append({"source": label, "motif": "", "note": notes.get(label, "STREME found no motif")})
         for motif in motifs:
             match = best.get(motif.id)
-            run_evalue = None if motif.evalue is None else \
-                min(1.0, motif.evalue * len(searched)) if streme.across_sources else motif.evalue
+            run_evalue = None if motif.evalue is None else min(1.0, motif.evalue * searches)
             significant = run_evalue is not None and run_evalue <= streme.thresh
             named = bool(significant and match and match.evalue <= tomtom.match_thresh)
             summary = site_summary.loc[motif.id] if site_summary is not None else None
@@ -299,15 +299,13 @@ def _discover_once(run_dir: Path, data: SequenceSet, output: Path, sources, *, e
                 "frac_pos_with_site": summary.frac_pos_with_site if summary is not None else None,
                 "frac_neg_with_site": summary.frac_neg_with_site if summary is not None else None,
                 **composition.get(motif.id, {}),
-                "note": _note(significant, match, streme.thresh, tomtom.match_thresh, len(searched)
-                              if streme.across_sources else 1),
+                "note": _note(significant, match, streme.thresh, tomtom.match_thresh, searches),
             })
             if not draw:
                 continue
             motif_logo(motif, output / "logos" / logo_stem(motif.id))
             if "cwm" in motif.info:
-                contribution_logo(motif.info["cwm"], output / "logos" / f"{logo_stem(motif.id)}__cwm",
-                                  f"{motif.id}: contribution weights")
+                contribution_logo(motif, output / "logos")
             if match and match.target_id in database_motifs:
                 aligned_logo(motif, database_motifs[match.target_id], match.offset, match.orientation,
                              output / "logos" / f"{logo_stem(motif.id)}__{logo_stem(match.target_id)}",

@@ -55,16 +55,18 @@ def motif_logo(motif: Motif, stem: str | os.PathLike, title: str | None = None) 
     return save_figure(figure, Path(stem))
 
 
-def contribution_logo(cwm: np.ndarray, stem: str | os.PathLike, title: str) -> list[Path]:
-    """A contribution-weight matrix (W, 4) as a logo, letters up or down by sign."""
+def contribution_logo(motif: Motif, folder: str | os.PathLike) -> list[Path]:
+    """A TF-MoDISco motif's contribution weights (``info["cwm"]``, (W, 4)) as a logo, letters
+    up or down by sign, as ``folder/<stem>__cwm``."""
     import logomaker
 
+    cwm = motif.info["cwm"]
     figure, axis = plt.subplots(figsize=(max(2.5, 0.45 * len(cwm) + 1), 2.0))
     logomaker.Logo(_frame(cwm, start=1), ax=axis, color_scheme="classic", flip_below=False)
     axis.axhline(0, color="black", lw=0.5)
     axis.set_ylabel("contribution")
-    axis.set_title(title, fontsize=9)
-    return save_figure(figure, Path(stem))
+    axis.set_title(f"{motif.id}: contribution weights", fontsize=9)
+    return save_figure(figure, Path(folder) / f"{logo_stem(motif.id)}__cwm")
 
 
 def aligned_logo(query: Motif, target: Motif, offset: int, orientation: str, stem: str | os.PathLike,

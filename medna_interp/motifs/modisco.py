@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import MednaError
+from ..core.errors import MednaError, check_options
 from ..core.sequence import BASES, one_hot
 from .motif import Motif
 
@@ -77,9 +77,7 @@ class ModiscoOptions:
             (0 < self.max_windows_frac <= 1, f"max_windows_frac must be in (0, 1], got {self.max_windows_frac}"),
             (0 < self.held_out < 1, f"held_out must be in (0, 1), got {self.held_out}"),
         ]
-        for ok, message in problems:
-            if not ok:
-                raise MednaError(f"modisco option: {message}")
+        check_options("modisco", problems)
 
 
 @dataclass
@@ -239,18 +237,9 @@ def modisco_source(run_dir: Path, source: str, view: str, folder: Path, options:
     """TF-MoDISco on one source's attributions in ``run_dir``: its motifs, labelled
     ``modisco_SOURCE_VIEW``, and what ``sources.tsv`` says of the source; writes the motifs
     (``modisco.meme``) and their contribution-weight matrices (``cwms.npz``) into ``folder``."""
-    from .export import hypothetical_scores, per_base_scores
-    from .motif import write_meme
-
-    selection, scores = per_base_scores(run_dir, source, view)
-    labels = selection.label.to_numpy()
-    result = modisco_motifs(list(selection.sequence), labels, scores,
-                            hypothetical=hypothetical_scores(run_dir, source), options=options, seed=seed,
-                            label=f"modisco_{source}_{view}", what=f"{source} {view} attributions")
+    result, labels = _of_run(run_dir, source, view, options, seed, f"{source} {view} attributions")
     folder.mkdir(parents=True, exist_ok=True)
-    if result.motifs:
-        write_meme(folder / "modisco.meme", result.motifs)
-    np.savez_compressed(folder / "cwms.npz", **{m.id: m.info["cwm"] for m in result.motifs})
+    _write_matrices(folder, result.motifs)
     held_out_negatives = int((result.held_out & (labels == 0)).sum())
     return result.motifs, {"n_primary": result.n_windows, "n_control": held_out_negatives,
                            "controls": f"held-out selected windows ({int(result.held_out.sum())}), Fisher"}
@@ -276,9 +265,8 @@ def modisco(run_dir: str | os.PathLike, source: str, view: str, output: str | os
 
     from ..core.outputs import claim_directory, step_outputs
     from ..core.provenance import provenance
-    from .export import VIEWS, hypothetical_scores, per_base_scores, source_files
+    from .export import VIEWS, source_files
     from .logos import contribution_logo, logo_stem, motif_logo
-    from .motif import write_meme
 
     if source not in INPUTS:
         raise MednaError(f"TF-MoDISco reads per-base attributions: source must be one of {', '.join(INPUTS)}, "
@@ -289,22 +277,37 @@ def modisco(run_dir: str | os.PathLike, source: str, view: str, output: str | os
     run_dir, output = Path(run_dir), Path(output)
     read = source_files(run_dir, source, view)
     claim_directory(output, "modisco", inputs=read, force=force)
-    selection, scores = per_base_scores(run_dir, source, view)
-    result = modisco_motifs(list(selection.sequence), selection.label.to_numpy(), scores,
-                            hypothetical=hypothetical_scores(run_dir, source), options=options, seed=seed,
-                            label=f"modisco_{source}_{view}", what=str(read[-1]))
+    result, _ = _of_run(run_dir, source, view, options, seed, str(read[-1]))
     record = provenance({"source": source, "view": view, **asdict(options)},
                         {p.name: p for p in read if p.exists()}, seed)
     rows = [{"motif": m.id, "consensus": m.consensus, "width": m.width, "seqlets": m.nsites, "sign": m.info["sign"],
              **{k: v for k, v in m.info.items() if k.startswith("held_out")}, "pvalue": m.pvalue, "evalue": m.evalue}
             for m in result.motifs]
     with step_outputs(output, "modisco", record, kind="modisco") as stage:
-        if result.motifs:
-            write_meme(stage.path / "modisco.meme", result.motifs)
-        np.savez_compressed(stage.path / "cwms.npz", **{m.id: m.info["cwm"] for m in result.motifs})
+        _write_matrices(stage.path, result.motifs)
         pd.DataFrame(rows).to_csv(stage.path / "patterns.tsv", sep="\t", index=False, float_format="%.4g")
         for motif in result.motifs:
             motif_logo(motif, stage.path / logo_stem(motif.id))
-            contribution_logo(motif.info["cwm"], stage.path / f"{logo_stem(motif.id)}__cwm",
-                              f"{motif.id}: contribution weights")
+            contribution_logo(motif, stage.path)
     return result
+
+
+def _of_run(run_dir: Path, source: str, view: str, options: ModiscoOptions, seed: int,
+            what: str) -> tuple[ModiscoResult, np.ndarray]:
+    """:func:`modisco_motifs` on a source's selection and attributions, and the selection's labels."""
+    from .export import hypothetical_scores, per_base_scores
+
+    selection, scores = per_base_scores(run_dir, source, view)
+    labels = selection.label.to_numpy()
+    result = modisco_motifs(list(selection.sequence), labels, scores, hypothetical=hypothetical_scores(run_dir, source),
+                            options=options, seed=seed, label=f"modisco_{source}_{view}", what=what)
+    return result, labels
+
+
+def _write_matrices(folder: Path, motifs: list[Motif]) -> None:
+    """The motifs' letter frequencies (``modisco.meme``) and contribution weights (``cwms.npz``)."""
+    from .motif import write_meme
+
+    if motifs:
+        write_meme(folder / "modisco.meme", motifs)
+    np.savez_compressed(folder / "cwms.npz", **{m.id: m.info["cwm"] for m in motifs})

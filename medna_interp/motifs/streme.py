@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import MednaError
+from ..core.errors import MednaError, check_options
 from .meme import find_tool, meme_environment, tool_message
 from .motif import Motif
 
@@ -62,9 +62,7 @@ class StremeOptions:
             (0 <= self.order <= 5, f"order must be between 0 and 5 (STREME's limits), got {self.order}"),
             (self.strands in ("single", "both"), f"strands must be 'single' or 'both', got {self.strands!r}"),
         ]
-        for ok, message in problems:
-            if not ok:
-                raise MednaError(f"STREME option: {message}")
+        check_options("STREME", problems)
 
     def describe(self) -> str:
         """The options as STREME's command line spells them, for messages."""
