@@ -241,8 +241,9 @@ def test_run_on_a_weak_model_finishes_with_a_labelled_result(tmp_path):
     # one epoch at a tiny learning rate: a deliberately under-trained model
     weak, _ = train(data / "train.tsv", tmp_path / "weak", device="cpu", progress=False,
                     config=TrainConfig(epochs=1, lr=1e-6, augment=0.0))
+    # the labelling of a weak model is the subject: the null and the linear source stay out
     options = RunOptions(cwga={"progress": False, "n_samples": 30, "steps": 8},
-                         motifs={"database": DatabaseChoice(tax="insects")},
+                         motifs={"database": DatabaseChoice(tax="insects"), "linear": False, "permute_labels": False},
                          insertion={"n_backgrounds": 5, "bootstrap": 50}, embed={"max_windows": 100})
     status = run(weak, data / "test.tsv", tmp_path / "run", options, Common(device="cpu"), log=lambda _: None)
     assert "failed" not in status.values()
