@@ -35,34 +35,23 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, ROOT, SHARED, machine  # noqa: E402
+from common import PAPER, RESULTS, ROOT, SETS, SHARED, machine, workflow_command, workflow_jobs  # noqa: E402
 
 WORK = ROOT / "benchmarks" / "work" / "default_path"
-SETS = ("6mA_D.melanogaster", "6mA_C.elegans", "5hmC_M.musculus", "4mC_C.equisetifolia")
-#: what the paper reports for MEDNA-DFM where our notes have it
-PAPER = {"6mA_D.melanogaster": {"auc": 0.9755}, "4mC_C.equisetifolia": {"mcc": 0.7664}}
 
 
 def _snakemake(output: Path, seed: int, threads: int, target: str) -> None:
-    # the target comes first: --config takes every word after it
-    command = [sys.executable, "-m", "snakemake", str(output / target), "-s", str(ROOT / "pipelines" / "Snakefile"),
-               "--configfile", str(ROOT / "pipelines" / "config" / "idna_ms_shared.yaml"),
-               "--profile", str(ROOT / "pipelines" / "profiles" / "local"), "--cores", str(threads),
-               # the shared pretraining was copied in, not made by this workflow: judge it by date alone
-               "--rerun-triggers", "mtime",
-               "--config", f"data_root={SHARED}", f"output={output}", "size=tiny", "max_windows=0",
-               f"seed={seed}", f"threads={threads}", "pretrain_options=", "train_options=", "run_options="]
+    # the shared pretraining was copied in, not made by this workflow: judge it by date alone
+    command = workflow_command(output, threads, [
+        "size=tiny", "max_windows=0", f"seed={seed}", f"threads={threads}", "pretrain_options=", "train_options=",
+        "run_options="], target=output / target, options=("--rerun-triggers", "mtime"))
     subprocess.run(command + ["--unlock"], cwd=ROOT, check=True, capture_output=True)
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def _jobs(output: Path) -> dict:
-    jobs = {}
-    for record in sorted((output / "benchmarks").rglob("*.tsv")):
-        row = pd.read_csv(record, sep="\t").iloc[0]
-        jobs[str(record.relative_to(output / "benchmarks").with_suffix(""))] = {
-            "wall_minutes": round(float(row.s) / 60, 2), "cpu_minutes": round(float(row.cpu_time) / 60, 2)}
-    return jobs
+def _cpu_minutes(output: Path) -> dict:
+    return {job: {"wall_minutes": round(r["wall_seconds"] / 60, 2), "cpu_minutes": round(r["cpu_seconds"] / 60, 2)}
+            for job, r in workflow_jobs(output).items()}
 
 
 def _ensemble(name: str, seeds: list[int]):
@@ -79,11 +68,11 @@ def _ensemble(name: str, seeds: list[int]):
 
 
 def collect(seeds: list[int]) -> None:
-    rows, stages = [], {"pretrain (seed 0, shared)": _jobs(WORK / "pretrain")}
+    rows, stages = [], {"pretrain (seed 0, shared)": _cpu_minutes(WORK / "pretrain")}
     for seed in seeds:
         output = WORK / f"seed{seed}"
         metrics = pd.read_csv(output / "evaluation" / "metrics.tsv", sep="\t")
-        stages[f"seed {seed}"] = _jobs(output)
+        stages[f"seed {seed}"] = _cpu_minutes(output)
         for name in SETS:
             config = json.loads((output / "models" / name / "config.json").read_text())["provenance"]
             own = metrics[(metrics.checkpoint == name) & (metrics.dataset == name)].iloc[0]
@@ -125,7 +114,6 @@ def main() -> None:
         for seed in args.seeds:
             output = WORK / f"seed{seed}"
             if not (output / "encoders" / "pretrained").exists():
-                (output / "encoders").mkdir(parents=True, exist_ok=True)
                 shutil.copytree(shared, output / "encoders" / "pretrained")
             _snakemake(output, seed, args.threads, "evaluation/metrics.tsv")
     else:

@@ -25,13 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, SHARED, machine  # noqa: E402
-
-SETS = ("6mA_D.melanogaster", "6mA_C.elegans", "5hmC_M.musculus", "4mC_C.equisetifolia")
-#: what the paper reports for MEDNA-DFM where our notes have it (AUC; MCC with and without
-#: its domain-adaptive stage for C. equisetifolia)
-PAPER = {"6mA_D.melanogaster": {"auc": 0.9755},
-         "4mC_C.equisetifolia": {"mcc": 0.7664, "mcc_without_adaptive_stage": 0.6679}}
+from common import PAPER, RESULTS, SETS, SHARED, machine  # noqa: E402
 
 
 class Clock:

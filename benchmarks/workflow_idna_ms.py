@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, ROOT, SHARED, machine  # noqa: E402
+from common import RESULTS, ROOT, machine, workflow_command, workflow_jobs  # noqa: E402
 
 
 def main() -> None:
@@ -30,11 +28,8 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
     output = ROOT / "benchmarks" / "work" / f"workflow_{args.size}"
-    command = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "pipelines" / "Snakefile"),
-               "--configfile", str(ROOT / "pipelines" / "config" / "idna_ms_shared.yaml"),
-               "--profile", str(ROOT / "pipelines" / "profiles" / "local"), "--cores", str(args.cores),
-               "--config", f"data_root={SHARED}", f"output={output}", f"size={args.size}", "max_windows=0",
-               f"threads={args.cores}", "train_options=", "run_options="]
+    command = workflow_command(output, args.cores, [f"size={args.size}", "max_windows=0", f"threads={args.cores}",
+                                                   "train_options=", "run_options="])
     # a run killed part-way leaves Snakemake's lock behind; resuming must clear it first
     subprocess.run(command + ["--unlock"], cwd=ROOT, check=True, capture_output=True)
     start = time.time()
@@ -50,14 +45,8 @@ def main() -> None:
         training[config.parent.name] = {"best_epoch": record["training"]["best_epoch"],
                                         "epochs_run": len(record["training"]["history"]),
                                         "wall_seconds": record["resources"]["wall_seconds"]}
-    jobs = {}  # Snakemake's own record per job: CPU seconds hold even where the machine was shared
-    for record in sorted((output / "benchmarks").rglob("*.tsv")):
-        row = pd.read_csv(record, sep="\t").iloc[0]
-        jobs[str(record.relative_to(output / "benchmarks").with_suffix(""))] = {
-            "wall_seconds": round(float(row.s), 1), "cpu_seconds": round(float(row.cpu_time), 1),
-            "max_rss_mb": round(float(row.max_rss), 1)}
     result = {"machine": machine(), "size": args.size, "cores": args.cores, "command": " ".join(command[1:]),
-              "wall_seconds_this_invocation": round(wall, 1), "jobs": jobs, "run_step_seconds": steps,
+              "wall_seconds_this_invocation": round(wall, 1), "jobs": workflow_jobs(output), "run_step_seconds": steps,
               "training": training,
               "summary": (output / "summary" / "summary.tsv").read_text()}
     RESULTS.mkdir(exist_ok=True)
