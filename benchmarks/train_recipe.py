@@ -74,6 +74,7 @@ CONFIGS = {
     "pt-lr2e-4-aug0.2": ("tiny", {"lr": 2e-4, "fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.2, "epochs": 40}, {}),
     "pt-lr1e-4-noaug": ("tiny", {"lr": 1e-4, "fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.0, "epochs": 40}, {}),
     "pt-keep-last": ("tiny", {"keep": "last"}, {}),
+    "pt-keep-last-e60": ("tiny", {"keep": "last", "epochs": 60}, {}),
 }
 
 

@@ -190,9 +190,9 @@ def test_narrow_pretrained_encoders_get_the_scratch_recipe_at_a_lower_rate():
 
     assert start_kind(SimpleNamespace(width=768)) == "pretrained"
     assert start_kind(SimpleNamespace(width=64)) == "pretrained_narrow"
-    # the scratch recipe, except that the best epoch is kept: keeping the last was measured from scratch only
-    assert {**DEFAULTS["pretrained_narrow"], "keep": "last"} == DEFAULTS["scratch"]
-    assert DEFAULTS["pretrained_narrow"]["keep"] == "best" and DEFAULT_LR["pretrained_narrow"] == 2e-4
+    # the scratch recipe, last epoch kept, at a lower rate; DNABERT-size encoders keep the best epoch
+    assert DEFAULTS["pretrained_narrow"] == DEFAULTS["scratch"] and DEFAULTS["pretrained_narrow"]["keep"] == "last"
+    assert DEFAULT_LR["pretrained_narrow"] == 2e-4 and DEFAULTS["pretrained"]["keep"] == "best"
 
 
 def test_from_scratch_the_last_epoch_is_kept_and_patience_does_not_stop_it(synthetic, tmp_path):

@@ -127,7 +127,7 @@ def add_train(commands) -> None:
     p.add_argument("--keep", choices=KEEPS,
                    help="the weights training ends with: 'best' (highest valid AUPRC, stopping after --patience "
                         "epochs without a better one) or 'last' (every epoch; the final, decayed weights) "
-                        "(default: last from scratch, best from pretrained encoders)")
+                        "(default: best from DNABERT-size encoders, last otherwise)")
     p.add_argument("--patience", type=POSITIVE, default=4,
                    help="with --keep best: epochs without a better valid AUPRC before stopping")
     p.add_argument("--lr", type=Number(float, 0, open_low=True),
