@@ -103,8 +103,8 @@ def warmup_then_decay(total_steps: int, warmup: float):
 #: stopped at epoch 7-11 with the rate still high), was better in every paired run (five
 #: M. musculus seeds, seed 0 of the other sets) and brought the seed means to 0.0014-0.0033
 #: below the baseline on three sets. The narrow encoders ``pretrain`` makes keep the last
-#: epoch too: from them, keeping the best stopped at epoch 4-26 and was worse on every paired
-#: run (three seeds of M. musculus and C. equisetifolia; benchmarks/results/README.md, "The
+#: epoch too: from them, keeping the best stopped at epoch 4-26 and was worse on all 12
+#: set-and-seed pairs of the workflow's default path (benchmarks/results/README.md, "The
 #: workflow's default path"). DNABERT-size encoders train as the paper did, on the windows
 #: as given, keeping the best epoch.
 DEFAULTS = {"pretrained": {"fgm_epsilon": 1.0, "warmup": 0.0, "augment": 0.0, "epochs": 20, "keep": "best"},
