@@ -19,7 +19,7 @@ probabilities averaged) and as one model soup (their weights averaged), the chea
 the options the recipe rounds left open.
 
 Writes benchmarks/results/default_path_idna_ms.json (rows, per-set summary with the
-ensemble, CPU minutes per job) and .tsv (one row per set and seed).
+ensemble and the soup, CPU minutes per job) and .tsv (one row per set and seed).
 """
 
 from __future__ import annotations
@@ -55,22 +55,10 @@ def _cpu_minutes(output: Path) -> dict:
             for job, r in workflow_jobs(output).items()}
 
 
-def _ensemble(name: str, seeds: list[int]):
-    """The seeds' models of one set as an ensemble: their test probabilities averaged."""
-    from medna_interp.core.metrics import binary_metrics
-    from medna_interp.data.io import read_sequences
-    from medna_interp.models.checkpoint import from_pretrained
-    from medna_interp.models.predict import predict_proba
-
-    test = read_sequences(SHARED / name / "test.tsv")
-    probabilities = [predict_proba(from_pretrained(WORK / f"seed{seed}" / "models" / name), test.sequences)
-                     for seed in seeds]
-    return binary_metrics(test.labels, np.mean(probabilities, axis=0))
-
-
-def _soup(name: str, seeds: list[int]):
-    """The seeds' models of one set averaged weight by weight into one model, which `run`
-    could explain (an ensemble it cannot): the seeds start from the same pretrained encoders."""
+def _combined(name: str, seeds: list[int]):
+    """The seeds' models of one set combined two ways, scored on its test set: as an ensemble
+    (test probabilities averaged) and as a soup (weights averaged into one model, which `run`
+    could explain; the seeds start from the same pretrained encoders)."""
     import torch
 
     from medna_interp.core.metrics import binary_metrics
@@ -78,13 +66,13 @@ def _soup(name: str, seeds: list[int]):
     from medna_interp.models.checkpoint import from_pretrained
     from medna_interp.models.predict import predict_proba
 
-    models = [from_pretrained(WORK / f"seed{seed}" / "models" / name) for seed in seeds]
-    states = [m.state_dict() for m in models]
-    averaged = {key: torch.stack([s[key] for s in states]).mean(0) if value.is_floating_point() else value
-                for key, value in states[0].items()}
-    models[0].load_state_dict(averaged)
     test = read_sequences(SHARED / name / "test.tsv")
-    return binary_metrics(test.labels, predict_proba(models[0], test.sequences))
+    models = [from_pretrained(WORK / f"seed{seed}" / "models" / name) for seed in seeds]
+    ensemble = binary_metrics(test.labels, np.mean([predict_proba(m, test.sequences) for m in models], axis=0))
+    states = [m.state_dict() for m in models]
+    models[0].load_state_dict({key: torch.stack([s[key] for s in states]).mean(0) if value.is_floating_point()
+                               else value for key, value in states[0].items()})
+    return ensemble, binary_metrics(test.labels, predict_proba(models[0], test.sequences))
 
 
 def collect(seeds: list[int]) -> None:
@@ -106,7 +94,7 @@ def collect(seeds: list[int]) -> None:
     summary = []
     for name in SETS:
         of_set = table[table.set == name]
-        ensemble, soup = _ensemble(name, seeds), _soup(name, seeds)
+        ensemble, soup = _combined(name, seeds)
         summary.append({"set": name, "seeds": len(of_set), "mean_test_auc": round(of_set.test_auc.mean(), 4),
                         "mean_test_mcc": round(of_set.test_mcc.mean(), 4),
                         "mean_linear_test_auc": round(of_set.linear_test_auc.mean(), 4),

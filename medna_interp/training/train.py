@@ -107,9 +107,9 @@ def warmup_then_decay(total_steps: int, warmup: float):
 #: set-and-seed pairs of the workflow's default path (benchmarks/results/README.md, "The
 #: workflow's default path"). DNABERT-size encoders train as the paper did, on the windows
 #: as given, keeping the best epoch.
+_SCRATCH = {"fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.2, "epochs": 40, "keep": "last"}
 DEFAULTS = {"pretrained": {"fgm_epsilon": 1.0, "warmup": 0.0, "augment": 0.0, "epochs": 20, "keep": "best"},
-            "pretrained_narrow": {"fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.2, "epochs": 40, "keep": "last"},
-            "scratch": {"fgm_epsilon": 0.0, "warmup": 0.1, "augment": 0.2, "epochs": 40, "keep": "last"}}
+            "pretrained_narrow": _SCRATCH, "scratch": _SCRATCH}
 KEEPS = ("best", "last")
 
 
