@@ -134,7 +134,8 @@ def test_training_from_scratch_defaults_are_shown_and_recorded(synthetic, tmp_pa
 
 
 def test_training_from_dnabert_takes_the_papers_values():
-    from medna_interp.training.train import DEFAULTS, TrainConfig
+    from medna_interp.training.recipes import DEFAULTS
+    from medna_interp.training.train import TrainConfig
 
     config = TrainConfig().resolved("pretrained", 1e-5)
     assert (config.fgm_epsilon, config.warmup, config.augment, config.lr) == (1.0, 0.0, 0.0, 1e-5)
@@ -186,7 +187,8 @@ def test_scratch_defaults_augment_and_pretrained_ones_do_not():
 def test_narrow_pretrained_encoders_get_the_scratch_recipe_at_a_lower_rate():
     from types import SimpleNamespace
 
-    from medna_interp.training.train import DEFAULT_LR, DEFAULTS, start_kind
+    from medna_interp.training.recipes import DEFAULT_LR, DEFAULTS
+    from medna_interp.training.train import start_kind
 
     assert start_kind(SimpleNamespace(width=768)) == "pretrained"
     assert start_kind(SimpleNamespace(width=64)) == "pretrained_narrow"

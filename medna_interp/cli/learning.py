@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ..core.errors import MednaError
-from ..training.train import KEEPS
+from ..training.recipes import KEEPS
 from .options import (FRACTION, NON_NEGATIVE, NON_NEGATIVE_FLOAT, Number, POSITIVE, PROBABILITY, SEED,
                                       execution_options, force_flag, load_model, read_data)
 

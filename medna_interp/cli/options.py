@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ..interpret.selection import MIN_SELECTED
+from ..core.stats import MIN_SELECTED
 
 FORCE_HELP = ("write into an existing folder (or over a file) that medna-interp did not make; only the files "
               "this command writes are replaced, nothing else there is removed, and inputs are never touched")

@@ -7,6 +7,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+#: Windows per class below which selection relaxes (``min_selected``) and the report warns:
+#: Cohen's d over two groups of n has a standard error of about sqrt(2 / n), 0.32 at n = 20,
+#: the fewest at which a large effect (d >= 0.8) stands 2.5 standard errors clear of zero.
+MIN_SELECTED = 20
+
 
 def cohens_d(mean_pos, mean_neg, var_pos, var_neg, n_pos, n_neg) -> np.ndarray:
     """Cohen's d with the pooled sample SD; zero spread gives 0 (equal means) or +/-inf."""

@@ -14,14 +14,10 @@ import numpy as np
 from ..core.errors import MednaError
 from ..core.metrics import binary_metrics
 from ..core.outputs import atomic_file
+from ..core.stats import MIN_SELECTED
 from ..data.io import SequenceSet
 from ..models.medna_dfm import MednaDFM
 from ..models.predict import predict_proba
-
-#: Windows per class below which selection relaxes (``min_selected``) and the report warns:
-#: Cohen's d over two groups of n has a standard error of about sqrt(2 / n), 0.32 at n = 20,
-#: the fewest at which a large effect (d >= 0.8) stands 2.5 standard errors clear of zero.
-MIN_SELECTED = 20
 
 
 @dataclass
