@@ -13,7 +13,8 @@ from ..causal.insertion_run import file_stem
 from ..core.errors import MednaError
 from ..core.margin import Versus
 from ..core.provenance import PROVENANCE, read_provenance
-from ..interpret.selection import MIN_SELECTED, relaxed_message
+from ..core.stats import MIN_SELECTED
+from ..interpret.selection import relaxed_message
 from ..motifs.calibration import NOT_CALIBRATED, NOT_TESTED
 from ..motifs.jaspar import jaspar_url
 from ..motifs.logos import logo_stem

@@ -12,11 +12,12 @@ from ..core.errors import MednaError
 from ..core.outputs import claim_directory, step_outputs
 from ..core.provenance import Resources
 from ..core.settings import Common, input_paths
+from ..core.stats import MIN_SELECTED
 from ..data.composition import composition
 from ..data.io import load_data
 from ..interpret.cad import cad, check_gc_strata, scan, write_cad
 from ..interpret.cwga import cwga, write_cwga
-from ..interpret.selection import MIN_SELECTED, select_confident
+from ..interpret.selection import select_confident
 from ..models.loading import load_checkpoint
 from ..models.medna_dfm import MednaDFM
 from ..models.predict import predict_proba
