@@ -14,7 +14,6 @@ import numpy as np
 from ..core.errors import MednaError
 from ..core.metrics import binary_metrics
 from ..core.outputs import atomic_file
-from ..core.stats import MIN_SELECTED
 from ..data.io import SequenceSet
 from ..models.medna_dfm import MednaDFM
 from ..models.predict import predict_proba

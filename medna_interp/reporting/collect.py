@@ -25,7 +25,6 @@ REQUIRED = {
     "motifs": ("motifs/motifs.tsv", "medna-interp motifs {run}"),
 }
 TOP_TOKENS = 25
-FEW_SELECTED = MIN_SELECTED
 #: AUC on the explained data below which the report says it describes a weak model
 WEAK_MODEL_AUC = 0.75
 LARGE_DELTA = 0.05
@@ -86,7 +85,7 @@ def collect(run_dir: Path) -> dict:
         counts = record.get("selection", {})
         if counts.get("relaxed"):
             warnings.append(f"{name}: {relaxed_message(counts['relaxed'], record['config'].get('confidence'))}")
-        elif min(counts.get("positives", 0), counts.get("negatives", 0)) < FEW_SELECTED:
+        elif min(counts.get("positives", 0), counts.get("negatives", 0)) < MIN_SELECTED:
             warnings.append(f"{name}: only {counts.get('positives')} positives and {counts.get('negatives')} "
                             f"negatives passed the confidence filter; token statistics are noisy")
     for view, delta in cwga.get("convergence_delta", {}).items():

@@ -293,11 +293,13 @@ def train(
             if model.has_bpe_view:
                 model.bpe_encoder.load_state_dict(encoders.bpe_encoder.state_dict())
         model_config = model.config
-        config = config.resolved(start_kind(model), DEFAULT_LR[start_kind(model)])
+        kind = start_kind(model)
+        config = config.resolved(kind, DEFAULT_LR[kind])
         start = f"checkpoint {init}" + (f" with encoders {kmer_encoder}, {bpe_encoder}" if kmer_encoder else "")
     elif kmer_encoder is not None:
         model = from_encoders(kmer_encoder, bpe_encoder, model_config)
-        config = config.resolved(start_kind(model), DEFAULT_LR[start_kind(model)])
+        kind = start_kind(model)
+        config = config.resolved(kind, DEFAULT_LR[kind])
         start = f"DNABERT encoders ({kmer_encoder}{', ' + str(bpe_encoder) if bpe_encoder else ''})"
     else:
         tokenizer = None if model_config.fusion == "kmer_only" else \
