@@ -116,3 +116,11 @@ def test_importing_the_package_loads_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     version, torch_loaded, matplotlib_loaded = out.split()
     assert version and torch_loaded == "False" and matplotlib_loaded == "False"
+
+
+def test_the_command_line_parses_without_the_heavy_libraries():
+    # a mistyped option should be answered at once: torch, pandas and scipy cost seconds to load
+    code = ("import sys; from medna_interp.cli import build_parser; build_parser()\n"
+            "print(' '.join(m for m in ('torch', 'pandas', 'scipy', 'matplotlib') if m in sys.modules) or '-')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.split() == ["-"], out

@@ -23,11 +23,15 @@ from __future__ import annotations
 import contextlib
 import sys
 from functools import lru_cache
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import MednaError
 
+if TYPE_CHECKING:
+    import torch
+
+#: torch is imported where it is used, so that the command line can offer these choices
+#: without loading it
 PRECISIONS = ("fp32", "bf16", "auto")
 
 
@@ -45,6 +49,8 @@ def _cpu_flags() -> frozenset[str]:
 
 def native_bf16(device: torch.device | str) -> bool:
     """Whether ``device`` computes bf16 matrix products in hardware."""
+    import torch
+
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.get_device_capability(device) >= (8, 0)
@@ -65,6 +71,8 @@ def resolve_precision(precision: str, device: torch.device | str) -> str:
     """
     if precision not in PRECISIONS:
         raise MednaError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    import torch
+
     device = torch.device(device)
     native = native_bf16(device)
     if precision == "auto":
@@ -79,5 +87,7 @@ def resolve_precision(precision: str, device: torch.device | str) -> str:
 def autocast(device: torch.device | str, precision: str):
     """The context a forward (and backward) pass runs in at ``precision`` (fp32 or bf16)."""
     if precision == "bf16":
+        import torch
+
         return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

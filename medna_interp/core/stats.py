@@ -3,9 +3,15 @@ stratified by window composition."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
-from scipy import stats
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and scipy are imported where they are used: the command line reads MIN_SELECTED from
+# here, and importing both would cost it over a second before it parses a single option.
 
 #: Windows per class below which selection relaxes (``min_selected``) and the report warns:
 #: Cohen's d over two groups of n has a standard error of about sqrt(2 / n), 0.32 at n = 20,
@@ -28,6 +34,8 @@ def cohens_d(mean_pos, mean_neg, var_pos, var_neg, n_pos, n_neg) -> np.ndarray:
 
 def welch_p(mean_pos, mean_neg, var_pos, var_neg, n_pos, n_neg) -> np.ndarray:
     """Two-sided Welch t-test p-values; zero spread gives 1 (equal means) or 0."""
+    from scipy import stats
+
     mean_pos, mean_neg = np.asarray(mean_pos, float), np.asarray(mean_neg, float)
     var_pos, var_neg = np.asarray(var_pos, float), np.asarray(var_neg, float)
     n_pos, n_neg = np.asarray(n_pos, float), np.asarray(n_neg, float)
@@ -63,6 +71,8 @@ def contrast_columns(values: np.ndarray, labels: np.ndarray) -> dict[str, np.nda
 
 def token_occurrences(tokens: list[list[str]], scores: list[np.ndarray], labels: np.ndarray) -> pd.DataFrame:
     """One row per token occurrence: window, token, score, label (of its window)."""
+    import pandas as pd
+
     frame = pd.DataFrame({
         "window": np.repeat(np.arange(len(tokens)), [len(t) for t in tokens]),
         "token": [t for row in tokens for t in row],
@@ -101,6 +111,9 @@ def stratified_statistics(frame: pd.DataFrame, strata: np.ndarray, min_samples: 
     DataFrame indexed by token: ``estimate``, ``se``, ``p`` and ``strata_used`` (NaN where no
     stratum qualifies)
     """
+    import pandas as pd
+    from scipy import stats
+
     if absent_as_zero and standardized:
         raise ValueError("absent_as_zero applies to the raw difference only")
     frame = frame.assign(stratum=np.asarray(strata)[frame["window"].to_numpy()])
