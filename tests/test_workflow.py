@@ -99,19 +99,27 @@ def test_the_default_path_pretrains_on_training_files_only_and_adapts_per_modifi
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path / "c.yaml", tmp_path, "-n", "-p")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert planned_jobs(result) == {"pretrain": 1, "adapt": 1, "train": 3, "evaluate": 1, "explain": 3,
+    # one stage for the two 6mA sets, one on all three training files for the lone 5hmC set
+    assert planned_jobs(result) == {"pretrain": 1, "adapt": 2, "train": 3, "evaluate": 1, "explain": 3,
                                     "summary": 1, "all": 1}
     (pretrain,) = _commands(result, "pretrain")
     reads, held_out = pretrain.split(" --exclude ")[0], pretrain.split(" --exclude ")[1].split(" -o ")[0]
     assert all(str(tree / n / "train.tsv") in reads and str(tree / n / "test.tsv") in held_out for n in names)
     assert "test.tsv" not in reads and "--size tiny" in pretrain
-    (adapt,) = [c for c in _commands(result, "train") if "adaptive_models" in c]
-    assert str(tree / "6mA_D.melanogaster" / "train.tsv") in adapt and str(tree / "6mA_C.elegans" / "train.tsv") in adapt
-    assert "5hmC" not in adapt.split(" -o ")[0] and "encoders/pretrained/kmer" in adapt
+    adapts = {c.split(" -o ")[1].split()[0].rsplit("/", 1)[1]: c for c in _commands(result, "train")
+              if "adaptive_models" in c}
+    pooled = {group: command.split(" -o ")[0] for group, command in adapts.items()}
+    assert set(adapts) == {"6mA", "all_types"} and all("encoders/pretrained/kmer" in c for c in adapts.values())
+    assert str(tree / "6mA_D.melanogaster" / "train.tsv") in pooled["6mA"] and "5hmC" not in pooled["6mA"]
+    assert all(str(tree / n / "train.tsv") in pooled["all_types"] for n in names) and "test.tsv" not in pooled["all_types"]
     trains = {n: next(c for c in _commands(result, "train") if f"models/{n} " in c) for n in names}
-    # the 6mA sets start from their type's adapted encoders, the lone 5hmC set from the pretrained ones
+    # the 6mA sets start from their type's adapted encoders, the lone 5hmC set from those of all types
     assert "encoders/adapted/6mA/kmer" in trains["6mA_C.elegans"] and "encoders/adapted/6mA/bpe" in trains["6mA_C.elegans"]
-    assert "encoders/pretrained/kmer" in trains["5hmC_M.musculus"] and "--size" not in trains["5hmC_M.musculus"]
+    assert "encoders/adapted/all_types/kmer" in trains["5hmC_M.musculus"] and "--size" not in trains["5hmC_M.musculus"]
+    # without the adaptive stage every set starts from the pretrained encoders
+    result = snakemake(tmp_path / "c.yaml", tmp_path, "-n", "-p", "--config", "adapt=false")
+    assert "adapt" not in planned_jobs(result)
+    assert all("encoders/pretrained/kmer" in c for c in _commands(result, "train"))
     # from scratch: no pretraining, each set at the config's size
     result = snakemake(tmp_path / "c.yaml", tmp_path, "-n", "-p", "--config", "start=scratch")
     assert planned_jobs(result) == {"train": 3, "evaluate": 1, "explain": 3, "summary": 1, "all": 1}
@@ -151,6 +159,7 @@ def test_a_bad_config_stops_snakemake_before_any_job_with_one_line(tmp_path, cha
     (lambda c: c.update(adapt="yes"), "adapt must be true or false"),
     (lambda c: c.update(colour="red"), "unknown key 'colour'"),
     (lambda c: c["datasets"]["5hmC_M.musculus"].pop("modification"), "'modification' is missing"),
+    (lambda c: c["datasets"]["5hmC_M.musculus"].update(modification="all_types"), "names the pooled adaptive stage"),
 ])
 def test_check_config_names_what_is_wrong(tmp_path, change, message):
     _, config = _two_sets(tmp_path)
@@ -212,6 +221,7 @@ def test_the_four_shared_datasets_end_in_a_summary_and_rerun_only_what_was_delet
     assert (table.test_margin - (table.auc - table.linear_test_auc)).abs().max() < 1e-9
     assert set(table.verdict) <= {"adds", "near", "below"}
     assert (out / "encoders" / "pretrained" / "kmer").is_dir() and (out / "encoders" / "adapted" / "6mA" / "bpe").is_dir()
+    assert (out / "encoders" / "adapted" / "all_types" / "kmer").is_dir()
     page = (out / "summary" / "summary.html").read_text()
     assert all(f"../runs/{n}/report.html" in page for n in SHARED_SETS) and "transfer" in page
     assert "src='http" not in page and 'src="http' not in page
