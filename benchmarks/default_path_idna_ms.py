@@ -41,7 +41,7 @@ from common import PAPER, RESULTS, ROOT, SETS, SHARED, machine, workflow_command
 WORK = ROOT / "benchmarks" / "work" / "default_path"
 
 
-def _snakemake(output: Path, seed: int, threads: int, target: str) -> None:
+def run_workflow(output: Path, seed: int, threads: int, target: str) -> None:
     # the shared pretraining was copied in, not made by this workflow: judge it by date alone
     command = workflow_command(output, threads, [
         "size=tiny", "max_windows=0", f"seed={seed}", f"threads={threads}", "pretrain_options=", "train_options=",
@@ -118,13 +118,13 @@ def main() -> None:
     args = parser.parse_args()
     shared = WORK / "pretrain" / "encoders" / "pretrained"
     if args.stage == "pretrain":
-        _snakemake(WORK / "pretrain", 0, args.threads, "encoders/pretrained")
+        run_workflow(WORK / "pretrain", 0, args.threads, "encoders/pretrained")
     elif args.stage == "train":
         for seed in args.seeds:
             output = WORK / f"seed{seed}"
             if not (output / "encoders" / "pretrained").exists():
                 shutil.copytree(shared, output / "encoders" / "pretrained")
-            _snakemake(output, seed, args.threads, "evaluation/metrics.tsv")
+            run_workflow(output, seed, args.threads, "evaluation/metrics.tsv")
     else:
         collect(args.seeds)
 

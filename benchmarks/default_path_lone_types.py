@@ -1,0 +1,105 @@
+"""The workflow's default path on the two shared sets the all-types adaptive stage changes.
+
+4mC C. equisetifolia and 5hmC M. musculus are the only sets of their modification types among
+the four shared ones. Until commit f866f21 they trained from the pretrained encoders
+(`default_path_idna_ms.json`); now they start from encoders adapted on the four training files
+pooled (the workflow's `adapt/all_types` job). The 6mA sets' path (pretraining, 6mA adaptive
+stage, training) did not change, so their rows are carried over from `default_path_idna_ms.json`.
+
+    .venv/bin/python benchmarks/default_path_lone_types.py --stage train --seeds 0 --threads 1
+    .venv/bin/python benchmarks/default_path_lone_types.py --stage collect --seeds 0 1 2
+
+`train` runs the workflow itself, every option at the default path's (as in
+default_path_idna_ms.py), with the two sets' models as targets, then scores each on its test
+set with `evaluate`. It shares default_path_idna_ms.py's work folders (and its shared
+pretraining, which `default_path_idna_ms.py --stage pretrain` makes), so a later full run of
+that benchmark reuses these jobs. One process per seed runs them side by side.
+
+Writes benchmarks/results/default_path_lone_types.json (rows, the four-set summary with the
+6mA rows carried over, CPU minutes per job) and .tsv (one row per set and seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import PAPER, RESULTS, ROOT, SETS, SHARED, machine, workflow_jobs  # noqa: E402
+from default_path_idna_ms import WORK, run_workflow  # noqa: E402
+
+LONE = ["4mC_C.equisetifolia", "5hmC_M.musculus"]
+
+
+def train(seed: int, threads: int) -> None:
+    output = WORK / f"seed{seed}"
+    if not (output / "encoders" / "pretrained").exists():
+        shutil.copytree(WORK / "pretrain" / "encoders" / "pretrained", output / "encoders" / "pretrained")
+    for name in LONE:
+        run_workflow(output, seed, threads, f"models/{name}/model.safetensors")
+        scores = output / "lone_evaluation" / name
+        if not (scores / "metrics.tsv").exists():
+            subprocess.run([sys.executable, "-m", "medna_interp", "evaluate", str(output / "models" / name),
+                            "--test", str(SHARED / name / "test.tsv"), "-o", str(scores), "--device", "cpu"],
+                           cwd=ROOT, check=True, capture_output=True)
+
+
+def collect(seeds: list[int]) -> None:
+    before = json.loads((RESULTS / "default_path_idna_ms.json").read_text())
+    rows, stages = [], {}
+    for seed in seeds:
+        output = WORK / f"seed{seed}"
+        jobs = workflow_jobs(output)
+        stages[f"seed {seed}"] = {job: {"wall_minutes": round(r["wall_seconds"] / 60, 2),
+                                        "cpu_minutes": round(r["cpu_seconds"] / 60, 2)}
+                                  for job, r in jobs.items() if job == "adapt/all_types" or job.split("/")[-1] in LONE}
+        for name in LONE:
+            own = pd.read_csv(output / "lone_evaluation" / name / "metrics.tsv", sep="\t").iloc[0]
+            earlier = next(r for r in before["rows"] if r["set"] == name and r["seed"] == seed)
+            rows.append({"set": name, "seed": seed, "test_auc": round(float(own.auc), 4),
+                         "test_mcc": round(float(own.mcc), 4), "linear_test_auc": round(float(own.linear_auc), 4),
+                         "margin": round(float(own.auc - own.linear_auc), 4), "verdict": own.verdict,
+                         "test_auc_before": earlier["test_auc"], "paper_auc": PAPER.get(name, {}).get("auc"),
+                         "paper_mcc": PAPER.get(name, {}).get("mcc")})
+    carried = [r for r in before["rows"] if r["set"] not in LONE and r["seed"] in seeds]
+    table = pd.DataFrame(rows)
+    every = pd.concat([table, pd.DataFrame(carried)], ignore_index=True)
+    summary = []
+    for name in SETS:
+        of_set = every[every.set == name]
+        summary.append({"set": name, "seeds": len(of_set), "from": "this run" if name in LONE else "carried over",
+                        "mean_test_auc": round(of_set.test_auc.mean(), 4), "mean_test_mcc": round(of_set.test_mcc.mean(), 4),
+                        "mean_linear_test_auc": round(of_set.linear_test_auc.mean(), 4),
+                        "mean_margin": round(of_set.margin.mean(), 4), "seeds_above_linear": int((of_set.margin > 0).sum()),
+                        "seed0_margin": round(float(of_set[of_set.seed == 0].margin.iloc[0]), 4)
+                        if (of_set.seed == 0).any() else None})
+    RESULTS.mkdir(exist_ok=True)
+    table.to_csv(RESULTS / "default_path_lone_types.tsv", sep="\t", index=False)
+    result = {"benchmark": "default_path_lone_types", "machine": machine(), "seeds": seeds, "rows": rows,
+              "summary": summary, "stages": stages}
+    (RESULTS / "default_path_lone_types.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(pd.DataFrame(summary).to_string(index=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage", choices=("train", "collect"), required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    if args.stage == "train":
+        for seed in args.seeds:
+            train(seed, args.threads)
+    else:
+        collect(args.seeds)
+
+
+if __name__ == "__main__":
+    main()
