@@ -94,8 +94,8 @@ class Workflow:
 
         Each modification type with two or more trained datasets is a group. Datasets whose type
         has no second one share the group :data:`ALL_TYPES`, which pools every trained dataset:
-        on the four shared iDNA-MS sets it lifted the lone 4mC set's test AUC at seed 0 from
-        0.817 to 0.907 (linear baseline 0.889), the lone 5hmC set's from 0.982 to 0.984
+        on the four shared iDNA-MS sets it lifted the lone 4mC set's 3-seed mean test AUC from
+        0.829 to 0.907 (linear baseline 0.891), the lone 5hmC set's from 0.982 to 0.984 (0.985)
         (benchmarks/results/README.md, "The workflow's default path"). One trained dataset
         has nothing to pool.
         """
@@ -130,7 +130,8 @@ def check_config(config: dict, source: str = "config") -> Workflow:
     ``threads`` (per job); ``start``: ``pretrained`` (default: ``pretrain`` once on the pooled
     training files of every trained dataset, every test file excluded, then, with ``adapt``
     (default true), the domain-adaptive stage per :attr:`Workflow.adaptive_groups`, and each
-    dataset trained from its group's encoders) or ``scratch``; ``pretrain_options`` (extra options of ``pretrain``).
+    dataset trained from its group's encoders) or ``scratch``; ``pretrain_options`` (extra
+    options of ``pretrain``).
     """
     if not isinstance(config, dict) or not config:
         raise MednaError(f"{source}: empty; give --configfile pipelines/config/idna_ms.yaml or one like it")
