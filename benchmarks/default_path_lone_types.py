@@ -1,7 +1,7 @@
 """The workflow's default path on the two shared sets the all-types adaptive stage changes.
 
 4mC C. equisetifolia and 5hmC M. musculus are the only sets of their modification types among
-the four shared ones. Until commit f866f21 they trained from the pretrained encoders
+the four shared ones. Until commit 04163a8 they trained from the pretrained encoders
 (`default_path_idna_ms.json`); now they start from encoders adapted on the four training files
 pooled (the workflow's `adapt/all_types` job). The 6mA sets' path (pretraining, 6mA adaptive
 stage, training) did not change, so their rows are carried over from `default_path_idna_ms.json`.
