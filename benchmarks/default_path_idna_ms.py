@@ -50,9 +50,29 @@ def run_workflow(output: Path, seed: int, threads: int, target: str) -> None:
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def _cpu_minutes(output: Path) -> dict:
+def cpu_minutes(output: Path) -> dict:
+    """Each job's wall and CPU minutes in a workflow output."""
     return {job: {"wall_minutes": round(r["wall_seconds"] / 60, 2), "cpu_minutes": round(r["cpu_seconds"] / 60, 2)}
             for job, r in workflow_jobs(output).items()}
+
+
+def measured(name: str, seed: int, own) -> dict:
+    """A set's row of test scores at one seed, from its own line of `evaluate`'s metrics.tsv."""
+    return {"set": name, "seed": seed, "test_auc": round(float(own.auc), 4), "test_mcc": round(float(own.mcc), 4),
+            "linear_test_auc": round(float(own.linear_auc), 4), "margin": round(float(own.auc - own.linear_auc), 4),
+            "verdict": own.verdict}
+
+
+def paper(name: str) -> dict:
+    """The paper's test AUC and MCC for a set, where our notes have them."""
+    return {"paper_auc": PAPER.get(name, {}).get("auc"), "paper_mcc": PAPER.get(name, {}).get("mcc")}
+
+
+def seed_means(of_set: pd.DataFrame) -> dict:
+    """The means over one set's seed rows, and how many seeds are above the linear baseline."""
+    return {"mean_test_auc": round(of_set.test_auc.mean(), 4), "mean_test_mcc": round(of_set.test_mcc.mean(), 4),
+            "mean_linear_test_auc": round(of_set.linear_test_auc.mean(), 4),
+            "mean_margin": round(of_set.margin.mean(), 4), "seeds_above_linear": int((of_set.margin > 0).sum())}
 
 
 def _combined(name: str, seeds: list[int]):
@@ -76,30 +96,22 @@ def _combined(name: str, seeds: list[int]):
 
 
 def collect(seeds: list[int]) -> None:
-    rows, stages = [], {"pretrain (seed 0, shared)": _cpu_minutes(WORK / "pretrain")}
+    rows, stages = [], {"pretrain (seed 0, shared)": cpu_minutes(WORK / "pretrain")}
     for seed in seeds:
         output = WORK / f"seed{seed}"
         metrics = pd.read_csv(output / "evaluation" / "metrics.tsv", sep="\t")
-        stages[f"seed {seed}"] = _cpu_minutes(output)
+        stages[f"seed {seed}"] = cpu_minutes(output)
         for name in SETS:
             config = json.loads((output / "models" / name / "config.json").read_text())["provenance"]
             own = metrics[(metrics.checkpoint == name) & (metrics.dataset == name)].iloc[0]
-            rows.append({"set": name, "seed": seed, "test_auc": round(float(own.auc), 4),
-                         "test_mcc": round(float(own.mcc), 4), "linear_test_auc": round(float(own.linear_auc), 4),
-                         "margin": round(float(own.auc - own.linear_auc), 4), "verdict": own.verdict,
-                         "best_epoch": config["training"]["best_epoch"],
-                         "epochs_run": len(config["training"]["history"]),
-                         "paper_auc": PAPER.get(name, {}).get("auc"), "paper_mcc": PAPER.get(name, {}).get("mcc")})
+            rows.append({**measured(name, seed, own), "best_epoch": config["training"]["best_epoch"],
+                         "epochs_run": len(config["training"]["history"]), **paper(name)})
     table = pd.DataFrame(rows)
     summary = []
     for name in SETS:
         of_set = table[table.set == name]
         ensemble, soup = _combined(name, seeds)
-        summary.append({"set": name, "seeds": len(of_set), "mean_test_auc": round(of_set.test_auc.mean(), 4),
-                        "mean_test_mcc": round(of_set.test_mcc.mean(), 4),
-                        "mean_linear_test_auc": round(of_set.linear_test_auc.mean(), 4),
-                        "mean_margin": round(of_set.margin.mean(), 4),
-                        "seeds_above_linear": int((of_set.margin > 0).sum()),
+        summary.append({"set": name, "seeds": len(of_set), **seed_means(of_set),
                         "ensemble_test_auc": round(ensemble.auc, 4), "ensemble_test_mcc": round(ensemble.mcc, 4),
                         "soup_test_auc": round(soup.auc, 4), "soup_test_mcc": round(soup.mcc, 4)})
     RESULTS.mkdir(exist_ok=True)

@@ -32,8 +32,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PAPER, RESULTS, ROOT, SETS, SHARED, machine, workflow_jobs  # noqa: E402
-from default_path_idna_ms import WORK, run_workflow  # noqa: E402
+from common import RESULTS, ROOT, SETS, SHARED, machine  # noqa: E402
+from default_path_idna_ms import WORK, cpu_minutes, measured, paper, run_workflow, seed_means  # noqa: E402
 
 LONE = ["4mC_C.equisetifolia", "5hmC_M.musculus"]
 
@@ -56,18 +56,12 @@ def collect(seeds: list[int]) -> None:
     rows, stages = [], {}
     for seed in seeds:
         output = WORK / f"seed{seed}"
-        jobs = workflow_jobs(output)
-        stages[f"seed {seed}"] = {job: {"wall_minutes": round(r["wall_seconds"] / 60, 2),
-                                        "cpu_minutes": round(r["cpu_seconds"] / 60, 2)}
-                                  for job, r in jobs.items() if job == "adapt/all_types" or job.split("/")[-1] in LONE}
+        stages[f"seed {seed}"] = {job: minutes for job, minutes in cpu_minutes(output).items()
+                                  if job == "adapt/all_types" or job.split("/")[-1] in LONE}
         for name in LONE:
             own = pd.read_csv(output / "lone_evaluation" / name / "metrics.tsv", sep="\t").iloc[0]
             earlier = next(r for r in before["rows"] if r["set"] == name and r["seed"] == seed)
-            rows.append({"set": name, "seed": seed, "test_auc": round(float(own.auc), 4),
-                         "test_mcc": round(float(own.mcc), 4), "linear_test_auc": round(float(own.linear_auc), 4),
-                         "margin": round(float(own.auc - own.linear_auc), 4), "verdict": own.verdict,
-                         "test_auc_before": earlier["test_auc"], "paper_auc": PAPER.get(name, {}).get("auc"),
-                         "paper_mcc": PAPER.get(name, {}).get("mcc")})
+            rows.append({**measured(name, seed, own), "test_auc_before": earlier["test_auc"], **paper(name)})
     carried = [r for r in before["rows"] if r["set"] not in LONE and r["seed"] in seeds]
     table = pd.DataFrame(rows)
     every = pd.concat([table, pd.DataFrame(carried)], ignore_index=True)
@@ -75,10 +69,7 @@ def collect(seeds: list[int]) -> None:
     for name in SETS:
         of_set = every[every.set == name]
         summary.append({"set": name, "seeds": len(of_set), "from": "this run" if name in LONE else "carried over",
-                        "mean_test_auc": round(of_set.test_auc.mean(), 4), "mean_test_mcc": round(of_set.test_mcc.mean(), 4),
-                        "mean_linear_test_auc": round(of_set.linear_test_auc.mean(), 4),
-                        "mean_margin": round(of_set.margin.mean(), 4), "seeds_above_linear": int((of_set.margin > 0).sum()),
-                        "seed0_margin": round(float(of_set[of_set.seed == 0].margin.iloc[0]), 4)
+                        **seed_means(of_set), "seed0_margin": round(float(of_set[of_set.seed == 0].margin.iloc[0]), 4)
                         if (of_set.seed == 0).any() else None})
     RESULTS.mkdir(exist_ok=True)
     table.to_csv(RESULTS / "default_path_lone_types.tsv", sep="\t", index=False)
